@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Thin launcher: the CLI is TypeScript, loaded through jiti so no build step stands
+// between an edit and `gen build`.
+import { createJiti } from "jiti";
+
+const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
+const { run } = await jiti.import("../src/cli/main.ts");
+const code = await run(process.argv.slice(2), {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  cwd: process.cwd(),
+});
+process.exitCode = code;
