@@ -17,6 +17,7 @@ echo "setup-python: installing the pinned Python runtime into .venv (first run t
 python="${DAGSPEC_PYTHON:-python3.11}"
 command -v "$python" >/dev/null 2>&1 || python=python3
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+"$venv/bin/python" -m pip --version >/dev/null 2>&1 || "$venv/bin/python" -m ensurepip >/dev/null
 # uv resolves nothing here (the lock is complete); it only installs faster than pip.
 "$venv/bin/python" -m pip install -q --disable-pip-version-check uv==0.13.8
 "$venv/bin/uv" pip install -q -p "$venv/bin/python" --no-deps -r "$lock"
