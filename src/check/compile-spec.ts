@@ -1,0 +1,74 @@
+/**
+ * The front end for one spec file: shape, SQL, names, graph, schedule and safety checks, then
+ * lowering. Every check runs even after another failed, so a user sees all errors at once.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { PipelineIR } from "../ir/types.ts";
+import { lower } from "../ir/lower.ts";
+import type { Reporter } from "./context.ts";
+import { checkShape } from "./shape.ts";
+import { resolveSql, type ResolvedSql, type SqlInput } from "./resolve-sql.ts";
+import { checkSql, type SqlDeps } from "./sql-refs.ts";
+import { findCycle, topoSort } from "./graph.ts";
+import { checkModels, checkReport, checkTables } from "./references.ts";
+import { checkSchedule } from "./schedule.ts";
+import { checkTemplateSafety } from "./safety.ts";
+import { checkPublishGates } from "./publish-gates.ts";
+
+export function compileSpec(root: string, specFile: string, raw: Record<string, unknown>, report: Reporter): PipelineIR | undefined {
+  const spec = checkShape(raw, report);
+  if (!spec) return undefined;
+  const before = report.diagnostics.length;
+
+  const resolved = new Map<string, ResolvedSql>();
+  const sqlCtx = (path: (string | number)[]) => ({ root, specFile, sourceName: spec.source.name, path, report });
+  const deps = new Map<string, SqlDeps>();
+  const testDeps = new Map<string, SqlDeps>();
+  for (const [name, m] of Object.entries(spec.models)) {
+    const sql = resolveSql(m.sql as SqlInput, sqlCtx(["models", name, "sql"]));
+    if (!sql) continue;
+    resolved.set(`model:${name}`, sql);
+    const d = checkSql(spec, { kind: "model", name }, sql, ["models", name, "sql"], report);
+    if (d) deps.set(name, d);
+  }
+  for (const [name, t] of Object.entries(spec.tests)) {
+    const sql = resolveSql(t.sql as SqlInput, sqlCtx(["tests", name, "sql"]));
+    if (!sql) continue;
+    resolved.set(`test:${name}`, sql);
+    const d = checkSql(spec, { kind: "test", name }, sql, ["tests", name, "sql"], report);
+    if (d) testDeps.set(name, d);
+  }
+
+  const graph = new Map([...deps].map(([n, d]) => [n, d.refs]));
+  const cycle = findCycle(graph);
+  if (cycle) report.error("DS1203", ["models", cycle[0] as string, "sql"], `models depend on each other in a cycle: ${cycle.join(" -> ")}`);
+
+  checkTables(spec, report);
+  checkModels(spec, deps, report);
+  checkReport(spec, deps, report);
+  checkTemplateSafety(spec, report);
+  const schedule = checkSchedule(spec, report);
+
+  if (report.diagnostics.slice(before).some((d) => d.severity === "error") || !schedule || cycle) return undefined;
+
+  const sqlFiles = [...resolved.values()].map((r) => r.file).filter((f): f is string => f !== null).sort();
+  const hash = createHash("sha256").update(readFileSync(join(root, specFile)));
+  for (const f of sqlFiles) hash.update(`\0${f}\0`).update(readFileSync(join(root, f)));
+
+  const pick = (m: Map<string, SqlDeps>, prefix: string) =>
+    new Map([...m].map(([n, d]) => [n, { sql: resolved.get(`${prefix}:${n}`)!.text, refs: d.refs, sources: d.sources }]));
+  const ir = lower({
+    spec,
+    specFile,
+    specHash: hash.digest("hex").slice(0, 16),
+    startMinutes: schedule.startMinutes,
+    sla: schedule.sla,
+    models: pick(deps, "model"),
+    tests: pick(testDeps, "test"),
+    modelOrder: topoSort(graph),
+  });
+  checkPublishGates(ir, report);
+  return ir;
+}

@@ -1,0 +1,95 @@
+/**
+ * Cross-checks the SQL of models and singular tests against the spec: it must parse, its ref() and
+ * source() calls must name declared models and tables, and columns it reads from a source table must
+ * be declared there. Returns each node's dependencies for the graph check.
+ */
+import { jinjaRefs } from "../sql/jinja.ts";
+import { parseDbtSql } from "../sql/parse-sql.ts";
+import type { CheckedSpec } from "../spec/schema.ts";
+import type { Reporter } from "./context.ts";
+import type { ResolvedSql } from "./resolve-sql.ts";
+
+export interface SqlDeps {
+  refs: string[];
+  sources: string[];
+  /** Output columns of the outermost SELECT, when knowable. */
+  outputs: string[] | null;
+}
+
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, Math.max(0, offset));
+  const lines = before.split("\n");
+  return { line: lines.length, col: (lines.at(-1)?.length ?? 0) + 1 };
+}
+
+export function checkSql(
+  spec: CheckedSpec,
+  owner: { kind: "model" | "test"; name: string },
+  sql: ResolvedSql,
+  path: (string | number)[],
+  report: Reporter,
+): SqlDeps | undefined {
+  const what = `${owner.kind} ${owner.name}`;
+  const refs = new Set<string>();
+  const sources = new Set<string>();
+  let ok = true;
+  for (const r of jinjaRefs(sql.text)) {
+    if (r.kind === "ref") {
+      const name = r.args[0] ?? "";
+      if (!(name in spec.models)) {
+        const known = Object.keys(spec.models).sort().join(", ");
+        report.error("DS1201", path, `${what}: ref('${name}') names no model of this pipeline`, `models: ${known}`);
+        ok = false;
+      } else refs.add(name);
+    } else {
+      const [sourceName = "", table = ""] = r.args;
+      if (sourceName !== spec.source.name) {
+        report.error("DS1218", path, `${what}: source('${sourceName}', ...) is unknown`, `this pipeline's source is '${spec.source.name}'`);
+        ok = false;
+      } else if (!(table in spec.source.tables)) {
+        const known = Object.keys(spec.source.tables).sort().join(", ");
+        report.error("DS1202", path, `${what}: source('${sourceName}', '${table}') names no declared table`, `tables: ${known}`);
+        ok = false;
+      } else sources.add(table);
+    }
+  }
+  const parsed = parseDbtSql(sql.text);
+  if (!parsed.ok) {
+    const msg = `${what}: SQL does not parse: ${parsed.message}`;
+    if (sql.file) report.at({ code: "DS1207", file: sql.file, path: path.join("."), ...lineCol(sql.text, parsed.offset), message: msg });
+    else report.error("DS1207", path, msg, `near line ${lineCol(sql.text, parsed.offset).line} of the SQL`);
+    return undefined;
+  }
+  checkSourceColumns(spec, parsed.analysis, sources, what, path, report);
+  if (!ok) return undefined;
+  return { refs: [...refs].sort(), sources: [...sources].sort(), outputs: parsed.analysis.outputs };
+}
+
+function checkSourceColumns(
+  spec: CheckedSpec,
+  analysis: { columns: { table: string | null; column: string }[]; tables: string[]; outputs: string[] | null },
+  sources: Set<string>,
+  what: string,
+  path: (string | number)[],
+  report: Reporter,
+): void {
+  const placeholder = (t: string) => `__src__${spec.source.name}__${t}`;
+  const byPlaceholder = new Map([...sources].map((t) => [placeholder(t), t]));
+  // Unqualified columns can be attributed only when the query reads exactly one relation.
+  const soleTable = analysis.tables.length === 1 ? byPlaceholder.get(analysis.tables[0] ?? "") : undefined;
+  const aliases = new Set(analysis.outputs ?? []);
+  const reported = new Set<string>();
+  for (const c of analysis.columns) {
+    const table = c.table ? byPlaceholder.get(c.table) : c.column && !aliases.has(c.column) ? soleTable : undefined;
+    if (!table) continue;
+    const declared = spec.source.tables[table]?.columns ?? {};
+    if (c.column in declared || c.column === "ds" || reported.has(`${table}.${c.column}`)) continue;
+    reported.add(`${table}.${c.column}`);
+    report.error(
+      "DS1208",
+      path,
+      `${what} reads ${table}.${c.column}, which source.tables.${table}.columns does not declare`,
+      `declared: ${Object.keys(declared).sort().join(", ")}`,
+    );
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The `gen` command line: a thin shell over build(). `run(argv, io)` returns the exit code so tests
+ * call it in-process. Exit codes: 0 ok, 1 diagnostics or drift, 2 usage.
+ */
+import { resolve } from "node:path";
+import { build } from "../build/build.ts";
+import { checkOutput, writeOutput } from "../build/output.ts";
+import { renderJson, renderText, summaryLine } from "../diagnostics/render.ts";
+import { hasErrors } from "../diagnostics/diagnostic.ts";
+
+export interface Io {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  cwd: string;
+}
+
+const USAGE = `usage: gen build [--check] [--emit-ir] [--json] [--specs DIR] [--out DIR] [--root DIR]
+
+  gen build            compile specs/*.pipeline.ts into generated/ (nothing is written on error)
+  gen build --check    exit 1 with a unified diff if generated/ is not what the specs compile to
+  gen build --emit-ir  print the intermediate representation as JSON instead of writing
+  --json               print diagnostics as JSON
+`;
+
+interface Args {
+  command: string;
+  check: boolean;
+  emitIr: boolean;
+  json: boolean;
+  specs: string;
+  out: string;
+  root: string;
+}
+
+function parseArgs(argv: readonly string[], cwd: string): Args | string {
+  const args: Args = { command: argv[0] ?? "", check: false, emitIr: false, json: false, specs: "specs", out: "generated", root: cwd };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    try {
+      if (a === "--check") args.check = true;
+      else if (a === "--emit-ir") args.emitIr = true;
+      else if (a === "--json") args.json = true;
+      else if (a === "--specs") args.specs = value();
+      else if (a === "--out") args.out = value();
+      else if (a === "--root") args.root = resolve(cwd, value());
+      else return `unknown option ${a}`;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  if (args.command !== "build") return args.command ? `unknown command ${args.command}` : "missing command";
+  if (args.check && args.emitIr) return "--check and --emit-ir cannot be combined";
+  return args;
+}
+
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const args = parseArgs(argv, io.cwd);
+  if (typeof args === "string") {
+    io.stderr(`gen: error DS2001: ${args}\n${USAGE}`);
+    return 2;
+  }
+  const result = await build({ root: args.root, specDir: args.specs });
+  if (result.diagnostics.length) {
+    io.stderr(args.json ? renderJson(result.diagnostics) : renderText(result.diagnostics));
+    if (!args.json) io.stderr(summaryLine(result.diagnostics));
+  }
+  if (hasErrors(result.diagnostics)) {
+    if (!args.json) io.stderr(`gen: nothing written to ${args.out}/\n`);
+    return 1;
+  }
+  if (args.emitIr) {
+    io.stdout(`${JSON.stringify(result.pipelines, null, 2)}\n`);
+    return 0;
+  }
+  const outDir = resolve(args.root, args.out);
+  if (args.check) {
+    const drift = checkOutput(outDir, args.out, result.files);
+    const n = drift.changed.length + drift.missing.length + drift.orphaned.length;
+    if (n === 0) {
+      io.stdout(`gen: ${args.out}/ is up to date (${result.files.size} files from ${result.pipelines.length} pipeline(s))\n`);
+      return 0;
+    }
+    io.stdout(drift.diff);
+    const list = (label: string, xs: string[]) => xs.map((x) => `  ${label} ${args.out}/${x}\n`).join("");
+    io.stderr(`gen: ${args.out}/ is out of date: ${drift.changed.length} changed, ${drift.missing.length} missing, ${drift.orphaned.length} orphaned\n${list("changed ", drift.changed)}${list("missing ", drift.missing)}${list("orphaned", drift.orphaned)}run \`gen build\` and commit the result\n`);
+    return 1;
+  }
+  const { written, removed } = writeOutput(outDir, result.files);
+  io.stdout(`gen: wrote ${written} files for ${result.pipelines.length} pipeline(s) to ${args.out}/${removed.length ? `, removed ${removed.length} orphaned` : ""}\n`);
+  return 0;
+}

@@ -1,0 +1,61 @@
+/** Emits `dags/<pipeline_id>.py`: builds the view model, the template lays it out. */
+import type { PipelineIR } from "../../ir/types.ts";
+import { hashComment } from "../header.ts";
+import { pyDocBody, pyLiteral, pyStr, pyWrappedStr } from "../python.ts";
+import { render } from "../templates.ts";
+import { wrapText } from "../text.ts";
+import { docMd } from "./doc-md.ts";
+import { pipelineConfig } from "./pipeline-config.ts";
+import { dependencyCode, taskCode } from "./task-code.ts";
+
+function deadlines(ir: PipelineIR) {
+  if (!ir.sla) return [];
+  const sla = ir.sla;
+  const alert = (stage: "at_risk" | "breach", minutes: number) => ({
+    minutes,
+    kwargs: pyLiteral(
+      {
+        pipeline_id: ir.id,
+        stage,
+        deliver_by: sla.deliverBy,
+        timezone: ir.schedule.timezone,
+        report_lag_days: ir.schedule.reportLagDays,
+        pagerduty_conn_id: sla.pagerdutyConnId,
+        severity: stage === "breach" ? sla.pagerdutySeverity : "warning",
+      },
+      16,
+      "kwargs=".length,
+      1,
+    ),
+  });
+  return [alert("at_risk", sla.atRiskAfterMinutes), alert("breach", sla.breachAfterMinutes)];
+}
+
+export function emitDag(ir: PipelineIR): string {
+  const [y, m, d] = ir.schedule.startDate.split("-").map(Number);
+  const sdk = ir.sla ? ["AsyncCallback", "CronTriggerTimetable", "DeadlineAlert", "DeadlineReference"] : ["CronTriggerTimetable"];
+  const lag = ir.schedule.reportLagDays;
+  return render("airflow/dag.py.hbs", {
+    header: hashComment(ir),
+    docstring: wrapText(pyDocBody(`${ir.id}: ${ir.description}`), 100),
+    sdkImports: sdk.join(", "),
+    pipeline: pyLiteral(pipelineConfig(ir), 0, "PIPELINE = ".length),
+    docMd: wrapText(pyDocBody(docMd(ir)), 100),
+    dagId: pyStr(ir.id),
+    description: pyWrappedStr(ir.description, 4, "description=".length),
+    lagText: lag === 0 ? "of its scheduled start" : `${lag} day${lag === 1 ? "" : "s"} before its scheduled start`,
+    cron: pyStr(ir.schedule.cron),
+    timezone: pyStr(ir.schedule.timezone),
+    startDate: `${y}, ${m}, ${d}`,
+    catchup: ir.schedule.catchup ? "True" : "False",
+    maxActiveRuns: ir.schedule.maxActiveRuns,
+    tags: pyLiteral(ir.tags, 4, "tags=".length, 1),
+    owner: pyStr(ir.owner),
+    retries: ir.schedule.retries,
+    retryDelayMinutes: ir.schedule.retryDelayMinutes,
+    deadlines: deadlines(ir),
+    tasks: ir.tasks.map((t) => ({ code: taskCode(ir, t) })),
+    chain: dependencyCode(ir.tasks),
+  });
+}
+

@@ -1,0 +1,60 @@
+/**
+ * The `PIPELINE` dict of a generated DAG: the runtime's whole view of the pipeline. Keys are the
+ * contract with `airflow/plugins/dagspec_runtime`; change them together.
+ */
+import type { PipelineIR } from "../../ir/types.ts";
+import type { PyValue } from "../python.ts";
+
+export function pipelineConfig(ir: PipelineIR): PyValue {
+  const wh = ir.warehouse;
+  return {
+    id: ir.id,
+    timezone: ir.schedule.timezone,
+    report_lag_days: ir.schedule.reportLagDays,
+    spec_file: ir.specFile,
+    spec_hash: ir.specHash,
+    source: {
+      conn_id: ir.source.connId,
+      name: ir.source.name,
+      tables: ir.source.tables.map((t) => ({
+        name: t.name,
+        schema: t.schema,
+        columns: t.columns.map((c) => ({ name: c.name, type: c.type })),
+        primary_key: t.primaryKey,
+        mode: t.mode,
+        cursor_column: t.cursorColumn,
+      })),
+    },
+    lake: ir.lake.kind === "local" ? { kind: "local", path: ir.lake.path } : { kind: "s3", bucket: ir.lake.bucket, prefix: ir.lake.prefix, conn_id: ir.lake.connId },
+    warehouse:
+      wh.kind === "duckdb"
+        ? { kind: "duckdb", path: wh.path, audit_schema: "audit", publish_schema: "main" }
+        : { kind: "postgres", conn_id: wh.connId, audit_schema: `${wh.schema}_audit`, publish_schema: wh.schema, raw_schema: wh.rawSchema },
+    dbt: { project: ir.id, target: wh.kind },
+    marts: ir.models
+      .filter((m) => m.layer === "marts")
+      .map((m) => ({
+        name: m.name,
+        materialized: m.materialized.kind,
+        partition_column: m.materialized.kind === "incremental" ? m.materialized.partitionColumn : null,
+        unique_key: m.materialized.kind === "incremental" ? m.materialized.uniqueKey : [],
+      })),
+    report: {
+      model: ir.report.model,
+      day_column: ir.report.dayColumn,
+      kpis: ir.report.kpis.map((k) => ({ column: k.column, label: k.label, format: k.format })),
+      subject: ir.report.subject,
+      recipients: ir.report.recipients,
+      smtp_conn_id: ir.report.smtpConnId,
+      currency: ir.report.currency,
+      email_backfills: ir.report.emailBackfills,
+    },
+    alerts: {
+      pagerduty_conn_id: ir.sla?.pagerdutyConnId ?? null,
+      severity: ir.sla?.pagerdutySeverity ?? "critical",
+      engineers: ir.sla?.engineers ?? [],
+      smtp_conn_id: ir.report.smtpConnId,
+      deliver_by: ir.sla?.deliverBy ?? null,
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Python source for each task kind. The switch is exhaustive: a new TaskIR kind fails to compile
+ * here until it has an emitter.
+ */
+import type { PipelineIR, TaskIR } from "../../ir/types.ts";
+import { pyDocBody, pyLiteral, pyStr } from "../python.ts";
+import { wrapText } from "../text.ts";
+
+function taskDoc(ir: PipelineIR, task: TaskIR): string {
+  switch (task.kind) {
+    case "wait_for_source":
+      return `Waits (reschedule mode, holding no worker slot) until the readiness query on connection \`${ir.source.connId}\` returns true for the report day; fails the run after ${ir.source.timeoutSeconds / 60} minutes.`;
+    case "extract":
+      return `Copies ${ir.source.tables.map((t) => `\`${t.schema}.${t.name}\` (${t.mode === "incremental" ? `rows of the report day by \`${t.cursorColumn}\`` : "full snapshot"})`).join(", ")} from one consistent snapshot into the lake as Parquet, atomically per partition.`;
+    case "load_raw":
+      return `Loads the report day's lake partitions into the warehouse schema \`${ir.warehouse.kind === "postgres" ? ir.warehouse.rawSchema : ""}\`.`;
+    case "dbt_build":
+      return `One \`dbt build\` of the audit schema: models and tests in graph order. Blocking gates (error severity): ${task.gates.length ? task.gates.join("; ") : "none"}. Any failure stops the run before anything is published.`;
+    case "publish_tables":
+      return `Publishes the audited marts (${task.models.join(", ") || "none"}) from the audit schema in one transaction: readers never see unaudited rows.`;
+    case "publish_report":
+      return `Emails the executive report (${ir.report.kpis.map((k) => k.label).join(", ")}) to ${ir.report.recipients.length} recipient(s) and archives it in the lake; a day already delivered is not emailed again.`;
+    default: {
+      const never: never = task;
+      throw new Error(`no emitter for task ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Code is emitted at the indentation of the `with DAG(...)` body. */
+const BODY = "    ";
+
+/** A TaskFlow task; its docstring is what Airflow shows as the task's doc_md. */
+function pythonTask(id: string, doc: string, call: string): string {
+  const docLines = wrapText(pyDocBody(doc), 100 - 8).split("\n").map((l) => `    ${l}`);
+  return [`@task(task_id=${pyStr(id)})`, `def ${id}(**context):`, `    """`, ...docLines, `    """`, `    return tasks.${call}(PIPELINE, context)`]
+    .map((l) => BODY + l)
+    .join("\n");
+}
+
+export function taskCode(ir: PipelineIR, task: TaskIR): string {
+  const doc = taskDoc(ir, task);
+  switch (task.kind) {
+    case "wait_for_source": {
+      const window = (k: string) => `{{ dagspec_window(logical_date)[${pyStr(k).replace(/"/g, "'")}] }}`;
+      const params = pyLiteral({ report_day: window("report_day"), day_start: window("day_start"), day_end: window("day_end") }, 8, "parameters=".length, 1);
+      const sql = pyDocBody(ir.source.readinessSql)
+        .split("\n")
+        .map((l) => (l ? `        ${l}` : l));
+      const docLines = wrapText(pyDocBody(doc), 100 - 8).split("\n").map((l) => `        ${l}`);
+      return [
+        `${task.id} = SqlSensor(`,
+        `    task_id=${pyStr(task.id)},`,
+        `    conn_id=${pyStr(ir.source.connId)},`,
+        `    sql="""`,
+        ...sql,
+        `    """,`,
+        `    parameters=${params},`,
+        `    mode="reschedule",`,
+        `    poke_interval=${ir.source.pokeIntervalSeconds},`,
+        `    timeout=${ir.source.timeoutSeconds},`,
+        `    doc_md="""`,
+        ...docLines,
+        `    """,`,
+        `)`,
+      ]
+        .map((l, i) => (l.startsWith("        ") ? l : BODY + l))
+        .join("\n");
+    }
+    case "extract":
+    case "load_raw":
+    case "dbt_build":
+    case "publish_tables":
+    case "publish_report":
+      return pythonTask(task.id, doc, task.kind);
+    default: {
+      const never: never = task;
+      throw new Error(`no emitter for task ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** `a >> b() >> c()` for a chain; explicit edges otherwise. Sensors are variables, TaskFlow tasks calls. */
+export function dependencyCode(tasks: readonly TaskIR[]): string {
+  const ref = (t: TaskIR) => (t.kind === "wait_for_source" ? t.id : `${t.id}()`);
+  const linear = tasks.every((t, i) => (i === 0 ? t.upstream.length === 0 : t.upstream.length === 1 && t.upstream[0] === tasks[i - 1]?.id));
+  if (linear) return `    ${tasks.map(ref).join(" >> ")}`;
+  const lines = tasks.filter((t) => t.kind !== "wait_for_source").map((t) => `    ${t.id}_task = ${t.id}()`);
+  const name = (id: string) => (tasks.find((t) => t.id === id)?.kind === "wait_for_source" ? id : `${id}_task`);
+  for (const t of tasks) for (const up of t.upstream) lines.push(`    ${name(up)} >> ${name(t.id)}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,92 @@
+/** models/sources.yml and models/schema.yml: sources over the lake, model docs, configs and tests. */
+import type { ColumnTestIR, ModelIR, PipelineIR } from "../../ir/types.ts";
+import { hashComment } from "../header.ts";
+import { yamlFile } from "./yaml-out.ts";
+
+export function sourcesYml(ir: PipelineIR): string {
+  const rawSchema = ir.warehouse.kind === "postgres" ? ir.warehouse.rawSchema : `${ir.id}_raw`;
+  return yamlFile(hashComment(ir), {
+    version: 2,
+    sources: [
+      {
+        name: ir.source.name,
+        description: `Raw extracts of connection ${ir.source.connId}, one Parquet partition per report day (ds).`,
+        // On PostgreSQL the DAG loads each day's partitions into this schema first.
+        schema: rawSchema,
+        // On DuckDB the same source reads the lake's Parquet directly (hive partition column ds).
+        meta: {
+          external_location: `read_parquet('{{ env_var('DAGSPEC_LAKE_URI', 'lake') }}/raw/{name}/ds=*/*.parquet', hive_partitioning = true, union_by_name = true)`,
+        },
+        tables: ir.source.tables.map((t) => ({
+          name: t.name,
+          ...(t.description ? { description: t.description } : {}),
+          columns: [
+            ...t.columns.map((c) => ({ name: c.name, data_type: c.type })),
+            { name: "ds", data_type: "date", description: "The report day this row was extracted for." },
+          ],
+        })),
+      },
+    ],
+  });
+}
+
+function testYaml(t: ColumnTestIR, column: string): unknown {
+  const config = t.severity === "warn" ? { config: { severity: "warn" } } : {};
+  switch (t.kind) {
+    case "unique":
+    case "not_null":
+      return t.severity === "warn" ? { [t.kind]: config } : t.kind;
+    case "accepted_values":
+      return { accepted_values: { arguments: { values: t.values }, ...config } };
+    case "relationships":
+      return { relationships: { arguments: { to: `ref('${t.to}')`, field: t.field }, ...config } };
+    case "expression":
+      return {
+        dagspec_expression: {
+          name: t.name,
+          arguments: { expression: t.sql.replace(/\{column\}/g, column) },
+          ...config,
+        },
+      };
+    default: {
+      const never: never = t;
+      throw new Error(`no YAML for test ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function modelConfig(m: ModelIR): Record<string, unknown> {
+  const mat = m.materialized;
+  switch (mat.kind) {
+    case "view":
+    case "table":
+      return { materialized: mat.kind };
+    case "incremental":
+      // delete+insert replaces the report day's rows on both DuckDB and PostgreSQL.
+      return { materialized: "incremental", incremental_strategy: "delete+insert", unique_key: mat.uniqueKey, on_schema_change: "fail" };
+    default: {
+      const never: never = mat;
+      throw new Error(`no config for ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export function schemaYml(ir: PipelineIR): string {
+  return yamlFile(hashComment(ir), {
+    version: 2,
+    models: ir.models.map((m) => ({
+      name: m.name,
+      ...(m.description ? { description: m.description } : {}),
+      config: modelConfig(m),
+      columns: m.columns.map((c) => ({
+        name: c.name,
+        ...(c.description ? { description: c.description } : {}),
+        ...(c.tests.length ? { data_tests: c.tests.map((t) => testYaml(t, c.name)) } : {}),
+      })),
+    })),
+  });
+}
+
+export function usesExpressionTests(ir: PipelineIR): boolean {
+  return ir.models.some((m) => m.columns.some((c) => c.tests.some((t) => t.kind === "expression")));
+}

@@ -1,0 +1,159 @@
+/**
+ * The IR: the contract between the front end (load, validate) and the emitters. Plain,
+ * JSON-serialisable data with every default applied and every collection in output order. Emitters
+ * import these types only, never zod or spec types. `gen build --emit-ir` prints it.
+ */
+
+export interface PipelineIR {
+  id: string;
+  description: string;
+  owner: string;
+  tags: string[];
+  /** Repository-relative POSIX path of the spec file. */
+  specFile: string;
+  /** sha256 of the spec file and the SQL files it reads, first 16 hex digits. */
+  specHash: string;
+  schedule: ScheduleIR;
+  sla: SlaIR | null;
+  source: SourceIR;
+  lake: LakeIR;
+  warehouse: WarehouseIR;
+  models: ModelIR[];
+  singularTests: SingularTestIR[];
+  report: ReportIR;
+  /** The DAG's tasks in topological order. */
+  tasks: TaskIR[];
+}
+
+export interface ScheduleIR {
+  cron: string;
+  timezone: string;
+  startDate: string;
+  catchup: boolean;
+  retries: number;
+  retryDelayMinutes: number;
+  maxActiveRuns: number;
+  reportLagDays: number;
+  /** Local start times of the runs of a day, minutes after midnight, ascending. */
+  startMinutes: number[];
+}
+
+export interface SlaIR {
+  deliverBy: string;
+  atRiskLeadMinutes: number;
+  /** Deadline offsets from the run's logical date (its scheduled start), in minutes. */
+  breachAfterMinutes: number;
+  atRiskAfterMinutes: number;
+  pagerdutyConnId: string;
+  pagerdutySeverity: "critical" | "error" | "warning" | "info";
+  engineers: string[];
+}
+
+export interface ColumnIR {
+  name: string;
+  type: string;
+}
+
+export interface TableIR {
+  name: string;
+  schema: string;
+  description: string | null;
+  columns: ColumnIR[];
+  primaryKey: string[];
+  mode: "incremental" | "snapshot";
+  cursorColumn: string | null;
+}
+
+export interface SourceIR {
+  connId: string;
+  name: string;
+  readinessSql: string;
+  pokeIntervalSeconds: number;
+  timeoutSeconds: number;
+  tables: TableIR[];
+}
+
+export type LakeIR =
+  | { kind: "local"; path: string }
+  | { kind: "s3"; bucket: string; prefix: string; connId: string };
+
+export type WarehouseIR =
+  | { kind: "duckdb"; path: string }
+  | { kind: "postgres"; connId: string; schema: string; rawSchema: string };
+
+export type TestSeverity = "error" | "warn";
+
+export type ColumnTestIR =
+  | { kind: "unique"; severity: TestSeverity }
+  | { kind: "not_null"; severity: TestSeverity }
+  | { kind: "accepted_values"; values: (string | number)[]; severity: TestSeverity }
+  | { kind: "relationships"; to: string; field: string; severity: TestSeverity }
+  | { kind: "expression"; name: string; sql: string; severity: TestSeverity };
+
+export interface ModelColumnIR {
+  name: string;
+  description: string | null;
+  tests: ColumnTestIR[];
+}
+
+export type MaterializationIR =
+  | { kind: "view" }
+  | { kind: "table" }
+  | { kind: "incremental"; uniqueKey: string[]; partitionColumn: string };
+
+export interface ModelIR {
+  name: string;
+  layer: "staging" | "intermediate" | "marts";
+  description: string | null;
+  /** dbt SQL, formatted. */
+  sql: string;
+  materialized: MaterializationIR;
+  columns: ModelColumnIR[];
+  /** Models this one ref()s, sorted. */
+  refs: string[];
+  /** Source tables this one reads, sorted. */
+  sources: string[];
+}
+
+export interface SingularTestIR {
+  name: string;
+  description: string | null;
+  sql: string;
+  severity: TestSeverity;
+  refs: string[];
+  sources: string[];
+}
+
+export interface KpiIR {
+  column: string;
+  label: string;
+  format: "currency" | "count" | "percent" | "ratio";
+}
+
+export interface ReportIR {
+  model: string;
+  dayColumn: string;
+  kpis: KpiIR[];
+  subject: string;
+  recipients: string[];
+  smtpConnId: string;
+  currency: string;
+  emailBackfills: boolean;
+}
+
+/** One node of the DAG. Emitters switch on `kind` exhaustively. */
+export type TaskIR =
+  | { kind: "wait_for_source"; id: string; upstream: string[] }
+  | { kind: "extract"; id: string; upstream: string[] }
+  | { kind: "load_raw"; id: string; upstream: string[] }
+  | {
+      kind: "dbt_build";
+      id: string;
+      upstream: string[];
+      /** The tests this gate runs, error severity, as `model.column.test` or singular names. */
+      gates: string[];
+    }
+  | { kind: "publish_tables"; id: string; upstream: string[]; models: string[] }
+  | { kind: "publish_report"; id: string; upstream: string[] };
+
+export type TaskKind = TaskIR["kind"];

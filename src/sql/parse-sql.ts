@@ -1,0 +1,62 @@
+/**
+ * Parses a model's SQL (PostgreSQL dialect, Jinja rendered away) and reports what it reads and
+ * produces. node-sql-parser is a pure-JS parser; it accepts the SQL dbt sends to Postgres and DuckDB
+ * for the constructs our specs use.
+ */
+import sqlParser from "node-sql-parser";
+import { renderForParsing } from "./jinja.ts";
+
+const parser = new sqlParser.Parser();
+
+export interface SqlAnalysis {
+  /** Columns as `table::column` (table = placeholder or null when unqualified). */
+  columns: { table: string | null; column: string }[];
+  /** Tables and CTE names in FROM clauses (placeholders for ref/source). */
+  tables: string[];
+  /** Output column names of the outermost SELECT, or null when it uses `*` or is not a SELECT. */
+  outputs: string[] | null;
+}
+
+export type ParseResult = { ok: true; analysis: SqlAnalysis } | { ok: false; message: string; offset: number };
+
+export function parseDbtSql(sql: string): ParseResult {
+  const rendered = renderForParsing(sql);
+  let result: ReturnType<typeof parser.parse>;
+  try {
+    result = parser.parse(rendered.sql, { database: "PostgresQL" });
+  } catch (err) {
+    const e = err as { message?: string; location?: { start?: { offset?: number } } };
+    const offset = rendered.toOriginal(e.location?.start?.offset ?? 0);
+    return { ok: false, message: (e.message ?? String(err)).split("\n")[0] ?? "syntax error", offset };
+  }
+  const split = (entry: string) => {
+    const [, table, column] = entry.split("::");
+    return { table: !table || table === "null" ? null : table, column: column ?? "" };
+  };
+  const ast = Array.isArray(result.ast) ? result.ast[0] : result.ast;
+  return {
+    ok: true,
+    analysis: {
+      columns: result.columnList.map(split).filter((c) => c.column !== "(.*)"),
+      tables: result.tableList.map((t) => split(t).column),
+      outputs: outputsOf(ast),
+    },
+  };
+}
+
+function outputsOf(ast: unknown): string[] | null {
+  const select = ast as { type?: string; columns?: unknown; _next?: unknown };
+  if (!select || select.type !== "select" || !Array.isArray(select.columns)) return null;
+  const names: string[] = [];
+  for (const col of select.columns as { as?: string | null; expr?: { type?: string; column?: unknown } }[]) {
+    if (col.as) {
+      names.push(String(col.as));
+      continue;
+    }
+    const c = col.expr?.column;
+    const name = typeof c === "string" ? c : (c as { expr?: { value?: unknown } } | undefined)?.expr?.value;
+    if (col.expr?.type !== "column_ref" || typeof name !== "string" || name === "*") return null;
+    names.push(name);
+  }
+  return names;
+}
