@@ -65,7 +65,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       diagnostics.push(d);
     }
   }
-  const sorted = sortDiagnostics(diagnostics);
+  const sorted = sortDiagnostics(withoutEchoes(diagnostics));
   if (hasErrors(sorted)) return { files: new Map(), diagnostics: sorted, pipelines };
   return { files: emitAll(pipelines), diagnostics: sorted, pipelines };
+}
+
+/**
+ * A cross-check that fires at the very position where the TypeScript compiler already reported an
+ * error says the same thing twice; keep the compiler's, which is what the editor shows.
+ */
+function withoutEchoes(diagnostics: Diagnostic[]): Diagnostic[] {
+  const typed = new Set(diagnostics.filter((d) => d.code === "DS1001").map((d) => `${d.file}:${d.line}:${d.col}`));
+  return diagnostics.filter((d) => d.code === "DS1001" || !typed.has(`${d.file}:${d.line}:${d.col}`));
 }

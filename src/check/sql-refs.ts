@@ -32,24 +32,20 @@ export function checkSql(
   const what = `${owner.kind} ${owner.name}`;
   const refs = new Set<string>();
   const sources = new Set<string>();
-  let ok = true;
   for (const r of jinjaRefs(sql.text)) {
     if (r.kind === "ref") {
       const name = r.args[0] ?? "";
       if (!(name in spec.models)) {
         const known = Object.keys(spec.models).sort().join(", ");
         report.error("DS1201", path, `${what}: ref('${name}') names no model of this pipeline`, `models: ${known}`);
-        ok = false;
       } else refs.add(name);
     } else {
       const [sourceName = "", table = ""] = r.args;
       if (sourceName !== spec.source.name) {
         report.error("DS1218", path, `${what}: source('${sourceName}', ...) is unknown`, `this pipeline's source is '${spec.source.name}'`);
-        ok = false;
       } else if (!(table in spec.source.tables)) {
         const known = Object.keys(spec.source.tables).sort().join(", ");
         report.error("DS1202", path, `${what}: source('${sourceName}', '${table}') names no declared table`, `tables: ${known}`);
-        ok = false;
       } else sources.add(table);
     }
   }
@@ -61,13 +57,13 @@ export function checkSql(
     return undefined;
   }
   checkSourceColumns(spec, parsed.analysis, sources, what, path, report);
-  if (!ok) return undefined;
+  // Bad references were reported above; the valid ones still feed the graph and later checks.
   return { refs: [...refs].sort(), sources: [...sources].sort(), outputs: parsed.analysis.outputs };
 }
 
 function checkSourceColumns(
   spec: CheckedSpec,
-  analysis: { columns: { table: string | null; column: string }[]; tables: string[]; outputs: string[] | null },
+  analysis: { columns: { table: string | null; column: string }[]; tables: string[]; aliases: string[] },
   sources: Set<string>,
   what: string,
   path: (string | number)[],
@@ -77,7 +73,7 @@ function checkSourceColumns(
   const byPlaceholder = new Map([...sources].map((t) => [placeholder(t), t]));
   // Unqualified columns can be attributed only when the query reads exactly one relation.
   const soleTable = analysis.tables.length === 1 ? byPlaceholder.get(analysis.tables[0] ?? "") : undefined;
-  const aliases = new Set(analysis.outputs ?? []);
+  const aliases = new Set(analysis.aliases);
   const reported = new Set<string>();
   for (const c of analysis.columns) {
     const table = c.table ? byPlaceholder.get(c.table) : c.column && !aliases.has(c.column) ? soleTable : undefined;

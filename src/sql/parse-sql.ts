@@ -15,6 +15,8 @@ export interface SqlAnalysis {
   tables: string[];
   /** Output column names of the outermost SELECT, or null when it uses `*` or is not a SELECT. */
   outputs: string[] | null;
+  /** Names introduced with AS anywhere in SELECT lists (usable in GROUP BY/ORDER BY, not table columns). */
+  aliases: string[];
 }
 
 export type ParseResult = { ok: true; analysis: SqlAnalysis } | { ok: false; message: string; offset: number };
@@ -40,6 +42,7 @@ export function parseDbtSql(sql: string): ParseResult {
       columns: result.columnList.map(split).filter((c) => c.column !== "(.*)"),
       tables: result.tableList.map((t) => split(t).column),
       outputs: outputsOf(ast),
+      aliases: [...new Set([...JSON.stringify(result.ast).matchAll(/"as":"([^"]+)"/g)].map((m) => m[1] as string))].sort(),
     },
   };
 }
