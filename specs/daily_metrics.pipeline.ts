@@ -38,15 +38,21 @@ export default definePipeline({
     connId: "app_db",
     name: "app",
     readiness: {
-      // Ready when no maintenance window is open and every table's load watermark has passed the
-      // end of the report day (the day's data is complete).
+      // Ready when no maintenance window is open (a NULL end is open-ended) and every table's load
+      // watermark has reached the end of the report day: the day's data is complete. A missing
+      // watermark row means not ready.
       sql: `
         select
-          not exists (select 1 from ops.maintenance where now() >= starts_at and now() < ends_at)
-          and coalesce(
-            (select min(complete_through) from ops.load_watermark where table_name in ('users', 'orders', 'events')),
-            '-infinity'
-          ) >= %(day_end)s::timestamptz
+          not exists (
+            select 1 from ops.maintenance as m
+            where m.starts_at <= now() and (m.ends_at is null or now() < m.ends_at)
+          )
+          and not exists (
+            select 1
+            from (values ('users'), ('orders'), ('events')) as t (table_name)
+            left join ops.load_watermark as w on w.table_name = t.table_name
+            where w.complete_through is null or w.complete_through < %(day_end)s::timestamptz
+          ) as ready
       `,
       pokeIntervalSeconds: 300,
       timeoutMinutes: 90,
