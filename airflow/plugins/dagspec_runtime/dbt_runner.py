@@ -1,0 +1,248 @@
+"""Run one ``dbt build`` (models and tests in graph order) and turn its results into a gate verdict.
+
+One invocation per run, not one per model: dbt pays a few seconds of start-up and parse per
+invocation, and ``--vars '{"ds": ...}'`` changes every day, which invalidates partial parsing
+anyway (dbt hashes the CLI vars into its parse state), so a per-run target directory costs nothing
+extra and keeps parallel backfill runs from sharing ``target/``.
+
+The verdict comes from ``run_results.json``, not from dbt's exit code alone: a test with severity
+``error`` reports ``fail`` (or ``error`` when its SQL broke), with severity ``warn`` it reports
+``warn``; models report ``error``; nodes downstream of a failure are ``skipped``.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+__all__ = ["BuildResult", "GateFailed", "GateTestsFailed", "parse_results", "run_build"]
+
+log = logging.getLogger(__name__)
+
+_TAIL_LINES = 60
+# dbt must not phone home or check versions from a worker that has no internet.
+_QUIET_ENV = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DO_NOT_TRACK": "1",
+    "DBT_VERSION_CHECK": "false",
+    "DBT_USE_COLORS": "false",
+    "DBT_PRINTER_WIDTH": "120",
+}
+
+
+class GateFailed(AirflowException):
+    """Error-severity tests failed or models errored: nothing downstream may publish.
+
+    ``gate_failures`` (a list of ``{node, kind, status, failures, message}``) is read by the
+    failure alert to name the failing tests.
+    """
+
+    def __init__(self, message: str, gate_failures: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.gate_failures = gate_failures
+        self.summary = summary
+
+
+class GateTestsFailed(GateFailed, AirflowFailException):
+    """Only data tests failed (every model built): the same data fails the same way, so Airflow does
+    not retry; the failure alert goes out at once instead of after the retry delays. Node errors
+    (``GateFailed`` alone) may be transient, such as a dropped connection, and are retried.
+    """
+
+
+@dataclass
+class BuildResult:
+    returncode: int
+    run_results: dict[str, Any] | None
+    manifest: dict[str, Any] | None
+    target_dir: str
+    log_tail: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run_build(
+    *,
+    dbt_bin: str,
+    project_dir: str,
+    target: str,
+    ds: str,
+    work_dir: str,
+    env: Mapping[str, str],
+    extra_args: Sequence[str] = (),
+) -> BuildResult:
+    """Run ``dbt build`` with target and log paths under ``work_dir``; its output goes to the task log."""
+    if not os.path.isfile(os.path.join(project_dir, "dbt_project.yml")):
+        raise FileNotFoundError(
+            f"no dbt project at {project_dir} (set DAGSPEC_DBT_ROOT or deploy dbt/ next to dags/)"
+        )
+    target_dir = os.path.join(work_dir, "target")
+    log_dir = os.path.join(work_dir, "logs")
+    cmd = [
+        dbt_bin,
+        "build",
+        "--project-dir",
+        project_dir,
+        "--profiles-dir",
+        project_dir,
+        "--target",
+        target,
+        "--vars",
+        json.dumps({"ds": ds}),
+        "--target-path",
+        target_dir,
+        "--log-path",
+        log_dir,
+        *extra_args,
+    ]
+    full_env = {**os.environ, **_QUIET_ENV, **env}
+    log.info("running: %s", " ".join(cmd))
+    started = time.perf_counter()
+    tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=project_dir,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            tail.append(line)
+            log.info("dbt | %s", line)
+        returncode = proc.wait()
+    except BaseException:
+        # The task was killed or timed out: do not leave dbt writing to the warehouse.
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise
+    seconds = time.perf_counter() - started
+    log.info("dbt build exited %d after %.1fs", returncode, seconds)
+    return BuildResult(
+        returncode=returncode,
+        run_results=_read_json(os.path.join(target_dir, "run_results.json")),
+        manifest=_read_json(os.path.join(target_dir, "manifest.json")),
+        target_dir=target_dir,
+        log_tail=list(tail),
+        seconds=round(seconds, 3),
+    )
+
+
+def _read_json(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+
+
+def _node_name(unique_id: str, manifest: Mapping[str, Any] | None) -> str:
+    node = ((manifest or {}).get("nodes") or {}).get(unique_id) or {}
+    if node.get("name"):
+        return str(node["name"])
+    parts = unique_id.split(".")  # <resource>.<package>.<name>[.<hash>]
+    return parts[2] if len(parts) >= 3 else unique_id
+
+
+def parse_results(result: BuildResult, *, ds: str) -> dict[str, Any]:
+    """The gate summary (JSON-serialisable, for XCom and the report); raises ``GateFailed`` on failure."""
+    if result.run_results is None:
+        tail = "\n".join(result.log_tail[-20:])
+        raise AirflowException(
+            f"dbt build for ds={ds} exited {result.returncode} without run_results.json "
+            f"(it failed before running any node):\n{tail}"
+        )
+    manifest = result.manifest
+    counts: collections.Counter[str] = collections.Counter()
+    failures: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for r in result.run_results.get("results", []):
+        uid = str(r.get("unique_id", ""))
+        kind = uid.split(".", 1)[0]
+        status = str(r.get("status", ""))
+        counts[f"{kind}:{status}"] += 1
+        entry = {
+            "node": _node_name(uid, manifest),
+            "unique_id": uid,
+            "kind": kind,
+            "status": status,
+            "failures": int(r["failures"]) if r.get("failures") is not None else None,
+            "message": (str(r.get("message") or "").strip().splitlines() or [""])[0][:500],
+        }
+        if status in ("fail", "error", "runtime error"):
+            failures.append(entry)
+        elif status == "warn":
+            warnings.append(entry)
+        elif status == "skipped":
+            skipped.append(entry["node"])
+    failures.sort(key=lambda e: e["unique_id"])
+    warnings.sort(key=lambda e: e["unique_id"])
+    metadata = result.run_results.get("metadata") or {}
+    summary = {
+        "ds": ds,
+        "status": "failed" if failures or result.returncode != 0 else "passed",
+        "invocation_id": metadata.get("invocation_id"),
+        "dbt_version": metadata.get("dbt_version"),
+        "seconds": result.seconds,
+        "counts": dict(sorted(counts.items())),
+        "failures": failures,
+        "warnings": warnings,
+        "skipped": sorted(skipped),
+    }
+    if failures:
+        errored = [f for f in failures if f["status"] != "fail"]
+        cls = GateFailed if errored else GateTestsFailed
+        raise cls(_failure_message(ds, failures, skipped), failures, summary)
+    if result.returncode != 0:
+        tail = "\n".join(result.log_tail[-20:])
+        raise AirflowException(
+            f"dbt build for ds={ds} exited {result.returncode} with no failing node:\n{tail}"
+        )
+    return summary
+
+
+def _failure_message(ds: str, failures: list[dict[str, Any]], skipped: list[str]) -> str:
+    tests = [f for f in failures if f["kind"] == "test"]
+    others = [f for f in failures if f["kind"] != "test"]
+    parts = []
+    failed = [f for f in tests if f["status"] == "fail"]
+    if failed:
+        parts.append(
+            f"{len(failed)} error-severity test(s) failed: "
+            + ", ".join(f"{f['node']} ({_rows(f['failures'])})" for f in failed)
+        )
+    broken = [f for f in tests if f["status"] != "fail"]
+    if broken:
+        parts.append(
+            f"{len(broken)} test(s) errored: " + ", ".join(f"{f['node']} ({f['message']})" for f in broken)
+        )
+    if others:
+        parts.append(
+            f"{len(others)} node(s) errored: "
+            + ", ".join(f"{f['kind']} {f['node']} ({f['message']})" for f in others)
+        )
+    if skipped:
+        parts.append(f"{len(skipped)} downstream node(s) skipped")
+    return f"dbt build gate failed for ds={ds}: " + "; ".join(parts)
+
+
+def _rows(n: int | None) -> str:
+    if n is None:
+        return "failing rows unknown"
+    return f"{n} failing row{'' if n == 1 else 's'}"

@@ -1,0 +1,53 @@
+"""Facts about the running DAG run, read from an Airflow task context (or a deadline callback's).
+
+Kept apart from the task entry points so alert callbacks can use them without importing anything
+heavy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from dagspec_runtime.days import report_day
+
+__all__ = ["is_backfill", "logical_date", "run_day", "run_type"]
+
+
+def _get(obj: Any, name: str) -> Any:
+    # A task context holds a DagRun object; a deadline callback's context holds the API's JSON dict.
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def logical_date(context: Mapping[str, Any]) -> datetime:
+    """The run's logical date; runs triggered without one (allowed in Airflow 3) use ``run_after``."""
+    value = _as_datetime(context.get("logical_date"))
+    dag_run = context.get("dag_run")
+    if value is None and dag_run is not None:
+        value = _as_datetime(_get(dag_run, "logical_date")) or _as_datetime(_get(dag_run, "run_after"))
+    if value is None:
+        raise ValueError("the run has neither a logical date nor a run_after date")
+    return value
+
+
+def run_day(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> date:
+    """The calendar day this run reports on, in the pipeline's timezone."""
+    return report_day(logical_date(context), pipeline["timezone"], int(pipeline.get("report_lag_days", 1)))
+
+
+def run_type(context: Mapping[str, Any]) -> str:
+    value = _get(context.get("dag_run"), "run_type")
+    return str(getattr(value, "value", value) or "")
+
+
+def is_backfill(context: Mapping[str, Any]) -> bool:
+    return run_type(context) == "backfill"

@@ -1,0 +1,177 @@
+"""The task entry points a generated DAG calls: one function per task, each ``(PIPELINE, context)``.
+
+The generated DAG file imports this module at parse time, so it imports nothing heavy at module
+level; each task imports what it needs when it runs.
+
+Task ids the functions rely on: ``publish_report`` pulls the gate summary from the XCom of the
+task ``dbt_build`` (``DBT_BUILD_TASK_ID``); it falls back to the copy archived in the lake.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from dagspec_runtime.days import day_bounds, report_day
+from dagspec_runtime.runinfo import run_day
+
+__all__ = [
+    "DBT_BUILD_TASK_ID",
+    "dbt_build",
+    "extract",
+    "load_raw",
+    "publish_report",
+    "publish_tables",
+    "report_dir",
+    "window",
+]
+
+log = logging.getLogger(__name__)
+
+DBT_BUILD_TASK_ID = "dbt_build"
+
+
+def window(pipeline: Mapping[str, Any], logical_date: datetime) -> dict[str, str]:
+    """``{report_day, day_start, day_end}`` (ISO strings, bounds in UTC) for a run's logical date.
+
+    Registered as the DAG macro ``dagspec_window`` (bound to the pipeline) so the source sensor's
+    SQL parameters use exactly the window the extract will read.
+    """
+    day = report_day(logical_date, pipeline["timezone"], int(pipeline.get("report_lag_days", 1)))
+    start, end = day_bounds(day, pipeline["timezone"])
+    return {"report_day": day.isoformat(), "day_start": start.isoformat(), "day_end": end.isoformat()}
+
+
+def report_dir(pipeline: Mapping[str, Any], day: str) -> str:
+    """Where a day's report, its delivery marker and its dbt artifacts live, relative to the lake root."""
+    date.fromisoformat(day)
+    return f"reports/{pipeline['id']}/ds={day}"
+
+
+def _run_id(context: Mapping[str, Any]) -> str:
+    dag_run = context.get("dag_run")
+    return str(context.get("run_id") or getattr(dag_run, "run_id", "") or "")
+
+
+def extract(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+    from dagspec_runtime.extract import extract_tables
+    from dagspec_runtime.settings import resolve_lake
+
+    uri, lake_conn = resolve_lake(pipeline)
+    return extract_tables(
+        pipeline_id=pipeline["id"],
+        source_conn_id=pipeline["source"]["conn_id"],
+        lake_uri=uri,
+        lake_conn_id=lake_conn,
+        ds=run_day(pipeline, context).isoformat(),
+        timezone=pipeline["timezone"],
+        tables=pipeline["source"]["tables"],
+    )
+
+
+def load_raw(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+    from dagspec_runtime.settings import resolve_lake
+    from dagspec_runtime.warehouse_load import load_raw as load
+
+    warehouse = pipeline["warehouse"]
+    if warehouse.get("kind") != "postgres":
+        raise ValueError("load_raw is only for postgres warehouses (DuckDB reads the lake directly)")
+    uri, lake_conn = resolve_lake(pipeline)
+    return load(
+        warehouse_conn_id=warehouse["conn_id"],
+        lake_uri=uri,
+        lake_conn_id=lake_conn,
+        ds=run_day(pipeline, context).isoformat(),
+        tables=pipeline["source"]["tables"],
+        raw_schema=warehouse["raw_schema"],
+    )
+
+
+def dbt_build(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+    """One ``dbt build`` into the audit schema; raises ``GateFailed`` when an error-severity test fails.
+
+    Holds the warehouse lock for the whole build (DuckDB has one writer per file; Postgres builds
+    into one shared audit schema), and records the verdict in the gate record publish checks.
+    Returns the gate summary (warn-level results included) for XCom.
+    """
+    import tempfile
+
+    from dagspec_runtime import dbt_runner
+    from dagspec_runtime.settings import dbt_env, dbt_executable, dbt_project_dir, open_lake
+    from dagspec_runtime.warehouse import Warehouse
+
+    day = run_day(pipeline, context).isoformat()
+    dag = context.get("dag")
+    project = dbt_project_dir(pipeline, getattr(dag, "fileloc", None))
+    env = dbt_env(pipeline)
+    warehouse = Warehouse(pipeline)
+    run_id = _run_id(context)
+    failure: BaseException | None = None
+    summary: dict[str, Any] | None = None
+    with tempfile.TemporaryDirectory(prefix=f"dagspec-dbt-{pipeline['id']}-{day}-") as work_dir:
+        with warehouse.exclusive(f"dbt build {pipeline['id']} ds={day}"):
+            # "building" until a verdict is recorded: a build killed half-way leaves the audit
+            # schema unaudited, and publish refuses it.
+            warehouse.record_gate(run_id=run_id, ds=day, status="building")
+            result = dbt_runner.run_build(
+                dbt_bin=dbt_executable(),
+                project_dir=project,
+                target=pipeline["dbt"]["target"],
+                ds=day,
+                work_dir=work_dir,
+                env=env,
+            )
+            try:
+                summary = dbt_runner.parse_results(result, ds=day)
+            except Exception as exc:
+                failure, summary = exc, getattr(exc, "summary", None)
+            verdict = "failed" if failure else "passed"
+            warehouse.record_gate(run_id=run_id, ds=day, status=verdict, invocation_id=_invocation(result))
+        # Outside the lock: the next build need not wait for the upload.
+        _archive_dbt(open_lake(pipeline), pipeline, day, result, summary)
+    if failure is not None:
+        raise failure
+    assert summary is not None
+    log.info("gate passed for ds=%s: %s; %d warning(s)", day, summary["counts"], len(summary["warnings"]))
+    return summary
+
+
+def _invocation(result: Any) -> str:
+    return str(((result.run_results or {}).get("metadata") or {}).get("invocation_id") or "")
+
+
+def _archive_dbt(
+    lake: Any, pipeline: Mapping[str, Any], day: str, result: Any, summary: dict[str, Any] | None
+) -> None:
+    """Keep the run's dbt artifacts (lineage: manifest.json; verdicts: run_results.json) with the report."""
+    base = f"{report_dir(pipeline, day)}/dbt"
+    for name in ("run_results.json", "manifest.json"):
+        path = os.path.join(result.target_dir, name)
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                lake.write_bytes(f"{base}/{name}", f.read())
+    if summary is not None:
+        lake.write_bytes(f"{base}/gate.json", (json.dumps(summary, sort_keys=True, indent=2) + "\n").encode())
+
+
+def publish_tables(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+    """Copy the audited marts of the report day into the publish schema, in one transaction."""
+    from dagspec_runtime.warehouse import Warehouse
+
+    day = run_day(pipeline, context).isoformat()
+    warehouse = Warehouse(pipeline)
+    with warehouse.exclusive(f"publish {pipeline['id']} ds={day}"):
+        return warehouse.publish(pipeline["marts"], ds=day, run_id=_run_id(context))
+
+
+def publish_report(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+    """Build, archive and (unless a backfill or already delivered) email the day's report."""
+    from dagspec_runtime.report_task import run_report
+
+    ti = context.get("ti")
+    gate = ti.xcom_pull(task_ids=DBT_BUILD_TASK_ID) if ti is not None else None
+    return run_report(pipeline, context, gate_summary=gate)

@@ -1,0 +1,365 @@
+"""The pipeline's warehouse (DuckDB file or Postgres database): locking, the audit gate record, and
+the write-audit-publish copy.
+
+Write-audit-publish: dbt builds every model into ``audit_schema`` and tests it there. Only after
+the gate passed does ``publish`` copy the audited marts into ``publish_schema``, in one
+transaction: incremental marts replace the report day's rows (``partition_column = ds``), other
+marts (table, and view: published as a table, since a view would read the audit schema live) are
+replaced whole. Readers of the published schema see the previous state or the new one,
+never unaudited rows.
+
+All runs of a pipeline share one audit schema, so builds and publishes are serialised by one
+warehouse-wide lock:
+
+- DuckDB allows a single writing process per file, so every writer (dbt build, publish) and
+  every reader (the report) holds an ``flock`` on ``<file>.lock`` (readers share it). ``flock``
+  is per host: a DuckDB warehouse needs its workers on one machine (or an Airflow pool with one
+  slot around the tasks that touch it).
+- Postgres: a session advisory lock keyed by database and audit schema. Concurrent dbt builds
+  into one schema would otherwise collide on dbt's ``__dbt_tmp`` relations.
+
+The lock is released between a run's build and its publish, and another run may rebuild the audit
+schema in between. The gate record (table ``<audit_schema>._dagspec_gate``) tells publish whether
+what sits in the audit schema now is audited: the report day's last build must have passed, and,
+when whole-table marts are published, so must the most recent build of any day.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+__all__ = ["GATE_TABLE", "GateNotPassedError", "Warehouse", "quote_ident"]
+
+log = logging.getLogger(__name__)
+
+GATE_TABLE = "_dagspec_gate"
+_DEFAULT_LOCK_TIMEOUT = 6 * 3600.0  # a backfill may queue many day-builds behind one another
+_POLL_SECONDS = 1.0
+
+
+class GateNotPassedError(RuntimeError):
+    """The audit schema does not hold audited data for this day; nothing was published."""
+
+
+def quote_ident(name: str) -> str:
+    if not name or "\x00" in name:
+        raise ValueError(f"invalid identifier {name!r}")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _date_literal(day: str) -> str:
+    return f"DATE '{date.fromisoformat(day).isoformat()}'"  # validated, so safe to inline
+
+
+def _lock_timeout() -> float:
+    return float(os.environ.get("DAGSPEC_LOCK_TIMEOUT_SECONDS") or _DEFAULT_LOCK_TIMEOUT)
+
+
+class Warehouse:
+    """One pipeline's warehouse, built from the ``PIPELINE["warehouse"]`` dict."""
+
+    def __init__(self, pipeline: Mapping[str, Any]) -> None:
+        spec = pipeline["warehouse"]
+        self.kind: str = spec["kind"]
+        self.audit_schema: str = spec["audit_schema"]
+        self.publish_schema: str = spec["publish_schema"]
+        if self.kind == "duckdb":
+            from dagspec_runtime.settings import duckdb_path
+
+            self.path = duckdb_path(pipeline)
+            self.conn_id = None
+        elif self.kind == "postgres":
+            self.path = None
+            self.conn_id = spec["conn_id"]
+        else:
+            raise ValueError(f"unknown warehouse kind {self.kind!r}")
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.kind}, {self.path or self.conn_id})"
+
+    # -- connections ---------------------------------------------------------------------------
+    def conninfo(self) -> str:
+        from dagspec_runtime.connections import postgres_conninfo
+
+        assert self.conn_id is not None
+        return postgres_conninfo(self.conn_id, application_name="dagspec-warehouse")
+
+    @contextlib.contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[Any]:
+        """A DB-API connection; the caller holds the matching lock (``exclusive`` or ``shared``)."""
+        if self.kind == "duckdb":
+            import duckdb
+
+            assert self.path is not None
+            if read_only and not os.path.exists(self.path):
+                raise FileNotFoundError(f"DuckDB warehouse {self.path} does not exist (nothing built yet)")
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            conn = duckdb.connect(self.path, read_only=read_only)
+            try:
+                yield conn
+            finally:
+                conn.close()
+        else:
+            import psycopg
+
+            with psycopg.connect(self.conninfo()) as conn:
+                if read_only:
+                    conn.read_only = True
+                yield conn
+
+    def cursor(self, conn: Any) -> Any:
+        # A DuckDB "cursor" is a second connection with its own transaction: use the connection.
+        return conn if self.kind == "duckdb" else conn.cursor()
+
+    def begin(self, conn: Any) -> Any:
+        """Start a transaction (psycopg starts one implicitly; DuckDB autocommits unless told)."""
+        if self.kind == "duckdb":
+            conn.execute("BEGIN TRANSACTION")
+        return self.cursor(conn)
+
+    # -- locks ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def exclusive(self, purpose: str) -> Iterator[None]:
+        """Hold the warehouse-wide writer lock (waits up to ``DAGSPEC_LOCK_TIMEOUT_SECONDS``)."""
+        if self.kind == "duckdb":
+            with _flock(f"{self.path}.lock", exclusive=True, purpose=purpose):
+                yield
+        else:
+            with self._advisory_lock(purpose):
+                yield
+
+    @contextlib.contextmanager
+    def shared(self, purpose: str) -> Iterator[None]:
+        """Readers: DuckDB cannot open a file another process writes; Postgres needs no lock (MVCC)."""
+        if self.kind == "duckdb":
+            with _flock(f"{self.path}.lock", exclusive=False, purpose=purpose):
+                yield
+        else:
+            yield
+
+    @contextlib.contextmanager
+    def _advisory_lock(self, purpose: str) -> Iterator[None]:
+        import psycopg
+
+        conninfo = self.conninfo()
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            dbname = conn.info.dbname
+            key = int.from_bytes(
+                hashlib.sha256(f"dagspec-audit:{dbname}:{self.audit_schema}".encode()).digest()[:8],
+                "big",
+                signed=True,
+            )
+            _wait_for(
+                lambda: bool(conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]),
+                f"advisory lock of {dbname}.{self.audit_schema}",
+                purpose,
+            )
+            try:
+                yield
+            finally:
+                # Closing the session would release it too; say so explicitly while it is healthy.
+                with contextlib.suppress(Exception):
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    # -- gate record ---------------------------------------------------------------------------
+    def _gate_ddl(self, cur: Any) -> None:
+        audit = quote_ident(self.audit_schema)
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {audit}")
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {audit}.{quote_ident(GATE_TABLE)} ("
+            "key VARCHAR PRIMARY KEY, run_id VARCHAR, ds VARCHAR, status VARCHAR, invocation_id VARCHAR)"
+        )
+
+    def record_gate(self, *, run_id: str, ds: str, status: str, invocation_id: str = "") -> None:
+        """Record a build of ``ds`` (``building``/``passed``/``failed``); call under ``exclusive``."""
+        date.fromisoformat(ds)
+        table = f"{quote_ident(self.audit_schema)}.{quote_ident(GATE_TABLE)}"
+        with self.connect() as conn:
+            cur = self.begin(conn)
+            self._gate_ddl(cur)
+            for key in ("last", f"ds:{ds}"):
+                cur.execute(f"DELETE FROM {table} WHERE key = '{key}'")
+                cur.execute(
+                    f"INSERT INTO {table} VALUES ('{key}', {_lit(run_id)}, '{ds}', {_lit(status)}, "
+                    f"{_lit(invocation_id)})"
+                )
+            conn.commit()
+
+    def gate_state(self, conn: Any, ds: str) -> dict[str, dict[str, str]]:
+        table = f"{quote_ident(self.audit_schema)}.{quote_ident(GATE_TABLE)}"
+        cur = self.cursor(conn)
+        try:
+            cur.execute(
+                f"SELECT key, run_id, ds, status, invocation_id FROM {table} "
+                f"WHERE key IN ('last', 'ds:{date.fromisoformat(ds).isoformat()}')"
+            )
+            rows = cur.fetchall()
+        except Exception as exc:  # no gate table: nothing was ever built through dagspec
+            raise GateNotPassedError(f"no dbt build recorded in {self.audit_schema}: {exc}") from exc
+        return {r[0]: {"run_id": r[1], "ds": r[2], "status": r[3], "invocation_id": r[4]} for r in rows}
+
+    # -- publish -------------------------------------------------------------------------------
+    def columns(self, conn: Any, schema: str, table: str) -> list[tuple[str, str]]:
+        """``[(column, type)]`` in table order; empty if the table does not exist."""
+        cur = self.cursor(conn)
+        if self.kind == "duckdb":
+            cur.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                [schema, table],
+            )
+        else:
+            cur.execute(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped "
+                "ORDER BY a.attnum",
+                (schema, table),
+            )
+        return [(str(r[0]), str(r[1])) for r in cur.fetchall()]
+
+    def publish(
+        self, marts: Sequence[Mapping[str, Any]], *, ds: str, run_id: str
+    ) -> dict[str, dict[str, Any]]:
+        """Copy the audited marts into the publish schema in one transaction; call under ``exclusive``."""
+        started = time.perf_counter()
+        whole = [m["name"] for m in marts if not _by_partition(m)]
+        summary: dict[str, dict[str, Any]] = {}
+        with self.connect() as conn:
+            state = self.gate_state(conn, ds)
+            _check_gate(state, ds, whole, self.audit_schema)
+            cur = self.begin(conn)
+            try:
+                cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.publish_schema)}")
+                for mart in sorted(marts, key=lambda m: m["name"]):
+                    summary[mart["name"]] = self._publish_one(conn, cur, mart, ds)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+        log.info(
+            "published %d mart(s) for ds=%s from %s to %s (gate: %s) in %.2fs: %s",
+            len(summary),
+            ds,
+            self.audit_schema,
+            self.publish_schema,
+            state.get(f"ds:{ds}", {}).get("run_id"),
+            time.perf_counter() - started,
+            summary,
+        )
+        return summary
+
+    def _publish_one(self, conn: Any, cur: Any, mart: Mapping[str, Any], ds: str) -> dict[str, Any]:
+        name = mart["name"]
+        source_cols = self.columns(conn, self.audit_schema, name)
+        if not source_cols:
+            raise GateNotPassedError(f"mart {self.audit_schema}.{name} does not exist: was it built?")
+        src = f"{quote_ident(self.audit_schema)}.{quote_ident(name)}"
+        dst = f"{quote_ident(self.publish_schema)}.{quote_ident(name)}"
+        target_cols = self.columns(conn, self.publish_schema, name)
+        if not target_cols:
+            empty = "LIMIT 0" if self.kind == "duckdb" else "WITH NO DATA"
+            cur.execute(f"CREATE TABLE {dst} AS SELECT * FROM {src} {empty}")
+            if self.kind == "postgres" and _by_partition(mart):  # each publish deletes one day's rows
+                index = quote_ident(f"{name[:50]}_{mart['partition_column'][:8]}_idx")
+                cur.execute(f"CREATE INDEX {index} ON {dst} ({quote_ident(mart['partition_column'])})")
+            target_cols = source_cols
+        known = {c for c, _ in target_cols}
+        for col, col_type in source_cols:  # a column added to the model appears in the published table
+            if col not in known:
+                cur.execute(f"ALTER TABLE {dst} ADD COLUMN {quote_ident(col)} {col_type}")
+        if dropped := sorted(known - {c for c, _ in source_cols}):
+            log.warning(
+                "%s: published columns %s no longer exist in the model; new rows get NULL", dst, dropped
+            )
+        cols = ", ".join(quote_ident(c) for c, _ in source_cols)
+        if _by_partition(mart):
+            column = mart["partition_column"]
+            col_type = dict(source_cols).get(column)
+            if col_type is None:
+                raise ValueError(f"mart {name}: partition column {column!r} is not in the model")
+            value = (
+                _date_literal(ds)
+                if "date" in col_type.lower() or "timestamp" in col_type.lower()
+                else _lit(date.fromisoformat(ds).isoformat())
+            )
+            where = f"{quote_ident(column)} = {value}"
+            cur.execute(f"DELETE FROM {dst} WHERE {where}")
+            cur.execute(f"INSERT INTO {dst} ({cols}) SELECT {cols} FROM {src} WHERE {where}")
+            mode = "partition"
+        else:
+            # DELETE, not DROP/TRUNCATE: concurrent readers keep their snapshot and never block.
+            cur.execute(f"DELETE FROM {dst}")
+            cur.execute(f"INSERT INTO {dst} ({cols}) SELECT {cols} FROM {src}")
+            where, mode = "true", "replace"
+        cur.execute(f"SELECT count(*) FROM {dst} WHERE {where}")
+        row = cur.fetchone()
+        return {"mode": mode, "rows": int(row[0]) if row else 0}
+
+
+def _by_partition(mart: Mapping[str, Any]) -> bool:
+    return mart.get("materialized") == "incremental" and bool(mart.get("partition_column"))
+
+
+def _check_gate(state: Mapping[str, Mapping[str, str]], ds: str, whole: Sequence[str], schema: str) -> None:
+    day = state.get(f"ds:{ds}")
+    if not day or day.get("status") != "passed":
+        status = day.get("status") if day else "never built"
+        raise GateNotPassedError(
+            f"the audit gate for ds={ds} is '{status}' in {schema}: "
+            "re-run dbt_build for this day before publishing"
+        )
+    last = state.get("last") or {}
+    if whole and last.get("status") != "passed":
+        raise GateNotPassedError(
+            f"whole-table marts {list(whole)} in {schema} were last rebuilt by run {last.get('run_id')} "
+            f"(ds={last.get('ds')}), whose gate is '{last.get('status')}': they are not audited now; "
+            "re-run dbt_build for this day before publishing"
+        )
+
+
+def _lit(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _wait_for(try_acquire: Any, what: str, purpose: str) -> None:
+    deadline = time.monotonic() + _lock_timeout()
+    waited = False
+    started = time.monotonic()
+    while not try_acquire():
+        if not waited:
+            log.info("%s: waiting for the %s (another run holds it)", purpose, what)
+            waited = True
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{purpose}: gave up waiting for the {what} after {_lock_timeout():.0f}s")
+        time.sleep(_POLL_SECONDS)
+    if waited:
+        log.info("%s: got the %s after %.1fs", purpose, what, time.monotonic() - started)
+
+
+@contextlib.contextmanager
+def _flock(path: str, *, exclusive: bool, purpose: str) -> Iterator[None]:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+
+    def attempt() -> bool:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    try:
+        _wait_for(attempt, f"{'writer' if exclusive else 'reader'} lock {path}", purpose)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

@@ -1,0 +1,219 @@
+"""PagerDuty Events API v2 wire format, retries and secrecy; failure callback; deadline callback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dagspec_runtime import alerts
+from runtime_fixture import context_for, pipeline
+from servers import PagerDutyReceiver, SmtpSink, pagerduty_conn, pagerduty_server, smtp_conn, smtp_server
+
+ROUTING_KEY = "R0UT1NGKEY-do-not-log-0123456789"
+
+
+@pytest.fixture
+def pd(monkeypatch: pytest.MonkeyPatch) -> Iterator[PagerDutyReceiver]:
+    with pagerduty_server() as (receiver, base):
+        monkeypatch.setenv("AIRFLOW_CONN_PD_TEST", pagerduty_conn(base, ROUTING_KEY))
+        yield receiver
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SmtpSink]:
+    with smtp_server(tmp_path / "mail") as (sink, port):
+        monkeypatch.setenv("AIRFLOW_CONN_SMTP_TEST", smtp_conn(port))
+        yield sink
+
+
+def _no_key_in_logs(caplog: pytest.LogCaptureFixture) -> None:
+    text = "\n".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
+    assert ROUTING_KEY not in text
+
+
+def test_trigger_wire_format(pd: PagerDutyReceiver, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    answer = alerts.send_event(
+        "pd_test",
+        action="trigger",
+        dedup="p/2024-03-10",
+        summary="s" * 2000,
+        severity="error",
+        source="airflow/p",
+        details={"when": date(2024, 3, 10)},
+    )
+    assert answer["dedup_key"] == "p/2024-03-10"
+    assert pd.paths == ["/v2/enqueue"]
+    event = pd.events[0]
+    assert set(event) == {"routing_key", "event_action", "dedup_key", "payload"}
+    assert event["routing_key"] == ROUTING_KEY and event["event_action"] == "trigger"
+    assert event["payload"] == {
+        "summary": "s" * 1024,
+        "severity": "error",
+        "source": "airflow/p",
+        "custom_details": {"when": "2024-03-10"},
+    }
+    _no_key_in_logs(caplog)
+
+
+def test_retries_5xx_and_429_then_accepts(pd: PagerDutyReceiver, caplog: pytest.LogCaptureFixture) -> None:
+    pd.statuses = [503, 429]
+    alerts.send_event("pd_test", action="resolve", dedup="p/2024-03-10", backoff=0.01)
+    assert len(pd.paths) == 3
+    assert pd.events == [{"routing_key": ROUTING_KEY, "event_action": "resolve", "dedup_key": "p/2024-03-10"}]
+    _no_key_in_logs(caplog)
+
+
+def test_refusal_is_not_retried_and_hides_key(
+    pd: PagerDutyReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    pd.statuses = [400]
+    with pytest.raises(alerts.PagerDutyError, match="HTTP 400") as info:
+        alerts.send_event("pd_test", action="trigger", dedup="p/x", summary="x", backoff=0.01)
+    assert len(pd.paths) == 1 and ROUTING_KEY not in str(info.value)
+    _no_key_in_logs(caplog)
+
+
+def test_unreachable_gives_up_with_timeout_and_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    from servers import free_port
+
+    monkeypatch.setenv("AIRFLOW_CONN_PD_DOWN", pagerduty_conn(f"http://127.0.0.1:{free_port()}", ROUTING_KEY))
+    with pytest.raises(alerts.PagerDutyError, match="after 3 attempt") as info:
+        alerts.send_event("pd_down", action="trigger", dedup="p/x", summary="x", attempts=3, backoff=0.01)
+    assert ROUTING_KEY not in str(info.value)
+
+
+def test_connection_forms(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.sdk import BaseHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_PD_URI", "pagerduty-events://:k3y@127.0.0.1:8085?scheme=http")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PD_DEFAULT", '{"conn_type": "pagerduty_events", "extra": {"routing_key": "k"}}'
+    )
+    assert alerts._target(BaseHook.get_connection("pd_uri")) == ("http://127.0.0.1:8085/v2/enqueue", "k3y")
+    assert alerts._target(BaseHook.get_connection("pd_default")) == (
+        "https://events.pagerduty.com/v2/enqueue",
+        "k",
+    )
+
+
+def _gate_failed() -> Exception:
+    from dagspec_runtime.dbt_runner import GateFailed
+
+    failures = [
+        {
+            "node": "assert_no_negative_amounts",
+            "kind": "test",
+            "status": "fail",
+            "failures": 2,
+            "message": "Got 2 results",
+        }
+    ]
+    return GateFailed("dbt build gate failed for ds=2024-03-10: ...", failures, {})
+
+
+def test_failure_callback_pages_and_emails(
+    pd: PagerDutyReceiver, smtp: SmtpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    ctx: dict[str, Any] = context_for(date(2024, 3, 10), task_id="dbt_build")
+    ctx["exception"] = _gate_failed()
+    callback = alerts.failure_alert(pipeline())
+    callback(ctx)  # what Airflow calls; returns nothing and never raises
+    event = pd.events[0]
+    assert event["dedup_key"] == "fixture_pipeline/2024-03-10"
+    assert event["payload"]["severity"] == "critical"
+    assert "assert_no_negative_amounts (2 rows)" in event["payload"]["summary"]
+    assert event["payload"]["custom_details"]["failing_tests"][0]["failing_rows"] == 2
+    assert event["payload"]["custom_details"]["task_id"] == "dbt_build"
+    assert smtp.envelopes[0][1] == ["oncall@example.com"]
+    message = smtp.messages[0]
+    assert "dbt_build failed for ds=2024-03-10" in message["Subject"]
+    assert "assert_no_negative_amounts" in message.get_body(("html",)).get_content()
+    _no_key_in_logs(caplog)
+
+
+def test_failure_callback_survives_broken_channels(monkeypatch: pytest.MonkeyPatch) -> None:
+    from servers import free_port
+
+    monkeypatch.setenv("AIRFLOW_CONN_PD_TEST", pagerduty_conn(f"http://127.0.0.1:{free_port()}", ROUTING_KEY))
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_TEST", smtp_conn(free_port()))
+    monkeypatch.setattr(alerts, "_BACKOFF_SECONDS", 0.0)
+    ctx: dict[str, Any] = context_for(date(2024, 3, 10), task_id="extract")
+    ctx["exception"] = RuntimeError("source down")
+    outcome = alerts.notify_failure(pipeline(), ctx)
+    assert outcome["pagerduty"].startswith("failed") and outcome["email"].startswith("failed")
+    assert "extract failed for ds=2024-03-10: RuntimeError: source down" in outcome["summary"]
+
+
+def _deadline_context(run_type: str) -> dict[str, Any]:
+    # The shape Airflow 3.3's scheduler puts into an AsyncCallback's kwargs (DAGRunResponse as JSON).
+    return {
+        "dag_run": {
+            "dag_run_id": f"{run_type}__2024-03-11T11:00:00+00:00",
+            "dag_id": "fixture_pipeline",
+            "logical_date": "2024-03-11T11:00:00Z",
+            "run_after": "2024-03-11T11:00:00Z",
+            "run_type": run_type,
+            "state": "running",
+        },
+        "deadline": {"id": "0b5e", "deadline_time": "2024-03-11T12:00:00Z"},
+    }
+
+
+def _deadline_kwargs(**extra: Any) -> dict[str, Any]:
+    return {
+        "pipeline_id": "fixture_pipeline",
+        "stage": "breach",
+        "deliver_by": "08:00",
+        "timezone": "America/New_York",
+        "report_lag_days": 1,
+        "pagerduty_conn_id": "pd_test",
+        "severity": "critical",
+        **extra,
+    }
+
+
+def test_deadline_miss_pages_scheduled_runs(pd: PagerDutyReceiver) -> None:
+    out = asyncio.run(alerts.on_deadline_miss(context=_deadline_context("scheduled"), **_deadline_kwargs()))
+    assert out["paged"] and len(pd.events) == 1
+    event = pd.events[0]
+    # 2024-03-11 07:00 New York (logical date 11:00Z) reports on the 10th.
+    assert event["dedup_key"] == "fixture_pipeline/2024-03-10"
+    assert event["payload"]["severity"] == "critical"
+    assert "missed its delivery deadline (08:00 America/New_York)" in event["payload"]["summary"]
+    asyncio.run(
+        alerts.on_deadline_miss(
+            context=_deadline_context("manual"), **_deadline_kwargs(stage="at_risk", severity="warning")
+        )
+    )
+    assert pd.events[1]["payload"]["severity"] == "warning"
+    assert pd.events[1]["dedup_key"] == event["dedup_key"]
+
+
+def test_deadline_miss_quiet_for_backfills(pd: PagerDutyReceiver) -> None:
+    out = asyncio.run(alerts.on_deadline_miss(context=_deadline_context("backfill"), **_deadline_kwargs()))
+    assert out == {"paged": False, "reason": "backfill"}
+    assert pd.paths == []
+
+
+def test_deadline_callback_signature_is_accepted_by_airflow() -> None:
+    from airflow.sdk.definitions.callback import AsyncCallback
+
+    callback = AsyncCallback(alerts.on_deadline_miss, kwargs=_deadline_kwargs())
+    assert callback.path == "dagspec_runtime.alerts.on_deadline_miss"
+
+
+def test_resolve_incident(pd: PagerDutyReceiver) -> None:
+    assert alerts.resolve_incident(pipeline(), date(2024, 3, 10))
+    assert pd.events == [
+        {"routing_key": ROUTING_KEY, "event_action": "resolve", "dedup_key": "fixture_pipeline/2024-03-10"}
+    ]
+    no_pd = pipeline(alerts={"pagerduty_conn_id": None, "engineers": []})
+    assert not alerts.resolve_incident(no_pd, "2024-03-10")
