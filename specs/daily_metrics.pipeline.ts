@@ -49,7 +49,7 @@ export default definePipeline({
           )
           and not exists (
             select 1
-            from (values ('users'), ('orders'), ('events')) as t (table_name)
+            from (values ('app.users'), ('app.orders'), ('app.events')) as t (table_name)
             left join ops.load_watermark as w on w.table_name = t.table_name
             where w.complete_through is null or w.complete_through < %(day_end)s::timestamptz
           ) as ready
