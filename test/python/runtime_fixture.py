@@ -93,7 +93,7 @@ select
     sum(amount) / count(*) as aov,
     avg(case when status = 'refunded' then 1.0 else 0.0 end) as refund_rate
 from {{ ref('stg_orders') }}
-where ds = cast('{{ var("ds") }}' as date)
+{% if is_incremental() %}where ds = cast('{{ var("ds") }}' as date){% endif %}
 group by ds
 """,
     "models/schema.yml": """\

@@ -288,3 +288,30 @@ def test_data_test_failures_are_not_retried_but_node_errors_are() -> None:
     with pytest.raises(GateFailed) as info:
         parse_results(_result(errored), ds="2024-03-10")
     assert not isinstance(info.value, AirflowFailException)
+
+
+def test_first_build_publishes_every_audited_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pipeline's first build of an incremental mart is a whole build: all its days pass this gate.
+
+    History already in the lake (D1) is published with the run's own day (D2); the next run (D3)
+    is incremental and publishes its day only.
+    """
+    _env(monkeypatch, tmp_path)
+    p = pipeline()
+    lake = settings.open_lake(p)
+    write_partition(lake, ORDERS, D1.isoformat(), order_rows(D1, [10, 20]))
+    write_partition(lake, ORDERS, D2.isoformat(), order_rows(D2, [10, 20, 30, 40]))
+    first = tasks.dbt_build(p, context_for(D2))
+    assert first["full_build"] == ["fct_daily_metrics"]
+    published = tasks.publish_tables(p, context_for(D2, xcoms={"dbt_build": first}))
+    assert published == {"fct_daily_metrics": {"mode": "replace", "rows": 2}}
+    story = Story(tmp_path, p, settings.duckdb_path(p), {})
+    assert [(r[0], r[1]) for r in story.published()] == [(D1, 2), (D2, 4)]
+
+    write_partition(lake, ORDERS, D3.isoformat(), order_rows(D3, [10, 20, 30]))
+    second = tasks.dbt_build(p, context_for(D3))
+    assert second["full_build"] == []
+    assert tasks.publish_tables(p, context_for(D3, xcoms={"dbt_build": second})) == {
+        "fct_daily_metrics": {"mode": "partition", "rows": 1}
+    }
+    assert [(r[0], r[1]) for r in story.published()] == [(D1, 2), (D2, 4), (D3, 3)]

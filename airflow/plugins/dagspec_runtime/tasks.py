@@ -117,6 +117,9 @@ def dbt_build(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[s
             # "building" until a verdict is recorded: a build killed half-way leaves the audit
             # schema unaudited, and publish refuses it.
             warehouse.record_gate(run_id=run_id, ds=day, status="building")
+            # An incremental mart missing from the audit schema is built whole by this build (dbt's
+            # first run of an incremental model), so every day it holds is audited by this gate.
+            full_build = warehouse.missing_in_audit([m["name"] for m in pipeline["marts"]])
             result = dbt_runner.run_build(
                 dbt_bin=dbt_executable(),
                 project_dir=project,
@@ -136,6 +139,7 @@ def dbt_build(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[s
     if failure is not None:
         raise failure
     assert summary is not None
+    summary["full_build"] = full_build
     log.info("gate passed for ds=%s: %s; %d warning(s)", day, summary["counts"], len(summary["warnings"]))
     return summary
 
@@ -164,8 +168,12 @@ def publish_tables(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> d
 
     day = run_day(pipeline, context).isoformat()
     warehouse = Warehouse(pipeline)
+    ti = context.get("ti")
+    built = (ti.xcom_pull(task_ids=DBT_BUILD_TASK_ID) if ti is not None else None) or {}
     with warehouse.exclusive(f"publish {pipeline['id']} ds={day}"):
-        return warehouse.publish(pipeline["marts"], ds=day, run_id=_run_id(context))
+        return warehouse.publish(
+            pipeline["marts"], ds=day, run_id=_run_id(context), full=set(built.get("full_build") or [])
+        )
 
 
 def publish_report(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:

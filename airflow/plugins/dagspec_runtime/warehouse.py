@@ -226,10 +226,24 @@ class Warehouse:
             )
         return [(str(r[0]), str(r[1])) for r in cur.fetchall()]
 
+    def missing_in_audit(self, names: Sequence[str]) -> list[str]:
+        """The relations among ``names`` that do not exist in the audit schema yet (call under a lock)."""
+        with self.connect() as conn:
+            return sorted(n for n in names if not self.columns(conn, self.audit_schema, n))
+
     def publish(
-        self, marts: Sequence[Mapping[str, Any]], *, ds: str, run_id: str
+        self,
+        marts: Sequence[Mapping[str, Any]],
+        *,
+        ds: str,
+        run_id: str,
+        full: set[str] | frozenset[str] = frozenset(),
     ) -> dict[str, dict[str, Any]]:
-        """Copy the audited marts into the publish schema in one transaction; call under ``exclusive``."""
+        """Copy the audited marts into the publish schema in one transaction; call under ``exclusive``.
+
+        Incremental marts publish the report day's rows, except those in ``full``: this run's gate
+        built them whole (their first build), so all their days are audited and published.
+        """
         started = time.perf_counter()
         whole = [m["name"] for m in marts if not _by_partition(m)]
         summary: dict[str, dict[str, Any]] = {}
@@ -240,7 +254,7 @@ class Warehouse:
             try:
                 cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.publish_schema)}")
                 for mart in sorted(marts, key=lambda m: m["name"]):
-                    summary[mart["name"]] = self._publish_one(conn, cur, mart, ds)
+                    summary[mart["name"]] = self._publish_one(conn, cur, mart, ds, mart["name"] in full)
                 conn.commit()
             except BaseException:
                 conn.rollback()
@@ -257,7 +271,9 @@ class Warehouse:
         )
         return summary
 
-    def _publish_one(self, conn: Any, cur: Any, mart: Mapping[str, Any], ds: str) -> dict[str, Any]:
+    def _publish_one(
+        self, conn: Any, cur: Any, mart: Mapping[str, Any], ds: str, full: bool = False
+    ) -> dict[str, Any]:
         name = mart["name"]
         source_cols = self.columns(conn, self.audit_schema, name)
         if not source_cols:
@@ -281,7 +297,7 @@ class Warehouse:
                 "%s: published columns %s no longer exist in the model; new rows get NULL", dst, dropped
             )
         cols = ", ".join(quote_ident(c) for c, _ in source_cols)
-        if _by_partition(mart):
+        if _by_partition(mart) and not full:
             column = mart["partition_column"]
             col_type = dict(source_cols).get(column)
             if col_type is None:
