@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-PLUGINS = REPO / "airflow" / "plugins"
+from testenv import PLUGINS, REPO, S3_KEY, S3_SECRET  # noqa: E402,F401
+
 # Airflow puts its plugins folder on sys.path; do the same so tests import dagspec_runtime as tasks do.
 sys.path.insert(0, str(PLUGINS))
 # Keep Airflow (imported by the wrapper tests) from writing into the user's ~/airflow.
@@ -104,9 +104,6 @@ def s3_endpoint() -> Iterator[str]:
     yield endpoint
     proc.terminate()
     proc.wait(timeout=10)
-
-
-S3_KEY, S3_SECRET = "dagspec-test-key", "dagspec-test-secret"
 
 
 def s3_options(endpoint: str) -> dict[str, Any]:

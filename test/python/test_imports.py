@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import PLUGINS
+from testenv import PLUGINS
 
 HEAVY = ("pyarrow", "psycopg", "fsspec", "s3fs", "boto3", "botocore", "aiobotocore", "airflow")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import S3_KEY, S3_SECRET
 from dagspec_runtime.lake import Lake
+from testenv import S3_KEY, S3_SECRET
 
 
 def test_from_uri_forms(tmp_path: Path) -> None:

@@ -198,7 +198,7 @@ def test_smtp_failure_fails_the_task_and_leaves_no_marker(env: Env, monkeypatch:
 def test_s3_lake_archive_freshness_and_marker(
     env: Env, monkeypatch: pytest.MonkeyPatch, s3_endpoint: str, s3_bucket: str
 ) -> None:
-    from conftest import S3_KEY, S3_SECRET
+    from testenv import S3_KEY, S3_SECRET
 
     monkeypatch.setenv(
         "AIRFLOW_CONN_LAKE_AWS",

@@ -1,0 +1,10 @@
+"""Constants shared by the Python tests. Kept out of conftest.py so tests can import them by name:
+pytest loads several conftest modules (one per folder) and only one can be importable as `conftest`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGINS = REPO / "airflow" / "plugins"
+S3_KEY, S3_SECRET = "dagspec-test-key", "dagspec-test-secret"
