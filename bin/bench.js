@@ -11,6 +11,24 @@ const { benchCompile } = await jiti.import("../test/bench/compile.bench.ts");
 console.log("compiler (median of 5 runs)");
 for (const line of await benchCompile()) console.log(`  ${line}`);
 
+// Parse cost of each generated DAG file after Airflow's own imports: what the dag-processor pays
+// every min_file_process_interval and a worker before every task.
+spawnSync("bash", [`${root}scripts/setup-python.sh`], { stdio: "inherit" });
+const parseBench = `
+import glob, importlib.util, statistics, sys, time
+sys.path.insert(0, "airflow/plugins")
+import airflow.sdk, airflow.providers.common.sql.sensors.sql  # Airflow's own imports, paid once
+for path in sorted(glob.glob("generated/dags/*.py")):
+    samples = []
+    for _ in range(20):
+        spec = importlib.util.spec_from_file_location("bench_dag", path)
+        module = importlib.util.module_from_spec(spec)
+        t = time.perf_counter(); spec.loader.exec_module(module); samples.append(time.perf_counter() - t)
+    print(f"  {path:<50} parse {statistics.median(samples) * 1000:7.1f} ms (median of 20)")
+`;
+console.log("\ngenerated DAG files");
+spawnSync(`${root}.venv/bin/python`, ["-c", parseBench], { stdio: "inherit", cwd: root });
+
 const extractBench = `${root}test/python/bench_extract.py`;
 if (existsSync(extractBench)) {
   spawnSync("bash", [`${root}scripts/setup-python.sh`], { stdio: "inherit" });
