@@ -322,14 +322,21 @@ def send_email(
 # -- deadlines and resolution ----------------------------------------------------------------------
 
 
-async def on_deadline_miss(context: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+async def on_deadline_miss(context: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
     """AsyncCallback for a DAG's DeadlineAlert (runs in the triggerer).
 
     kwargs: ``pipeline_id``, ``stage`` ("at_risk" | "breach"), ``deliver_by``, ``timezone``,
     ``report_lag_days``, ``pagerduty_conn_id``, ``severity``. Quiet for backfill runs: a deadline
     measured from an old logical date has always passed.
+
+    Returns what happened as a JSON string. Airflow stores the return value in ``callback.output``, a
+    TEXT column (airflow/models/callback.py in 3.3.2): a dict fails that UPDATE ("can't adapt type
+    'dict'" on PostgreSQL): the triggerer process exits and the callback stays "running".
     """
-    context = context or {}
+    return json.dumps(await _deadline_miss(context or {}, **kwargs), sort_keys=True)
+
+
+async def _deadline_miss(context: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
     pipeline_id = kwargs["pipeline_id"]
     stage = kwargs.get("stage") or "breach"
     if is_backfill(context):

@@ -53,3 +53,24 @@ def describe(conninfo: str) -> str:
 
     d = conninfo_to_dict(conninfo)
     return f"{d.get('user', '')}@{d.get('host', '')}:{d.get('port', '5432')}/{d.get('dbname', '')}"
+
+
+def aws_credentials(conn_id: str) -> dict[str, str]:
+    """``{key, secret, token, endpoint_url, region}`` (only those set) from an Airflow AWS connection.
+
+    The one reading of an AWS connection: the lake's s3fs options and dbt's ``DAGSPEC_S3_*``
+    variables are both built from it. Never logged.
+    """
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    extra = conn.extra_dejson or {}
+    s3_service = (extra.get("service_config") or {}).get("s3") or {}
+    values = {
+        "key": conn.login,
+        "secret": conn.password,
+        "token": extra.get("aws_session_token"),
+        "endpoint_url": extra.get("endpoint_url") or s3_service.get("endpoint_url"),
+        "region": extra.get("region_name"),
+    }
+    return {k: str(v) for k, v in values.items() if v}

@@ -396,25 +396,18 @@ def _s3_options_from_airflow(conn_id: str) -> dict[str, Any]:
     """s3fs options from an Airflow AWS connection; never logged."""
     from airflow.sdk import BaseHook
 
-    conn = BaseHook.get_connection(conn_id)
-    extra = conn.extra_dejson or {}
-    options: dict[str, Any] = {}
-    if conn.login:
-        options["key"] = conn.login
-    if conn.password:
-        options["secret"] = conn.password
-    if token := extra.get("aws_session_token"):
-        options["token"] = token
-    client_kwargs: dict[str, Any] = {}
-    s3_service = (extra.get("service_config") or {}).get("s3") or {}
-    endpoint = extra.get("endpoint_url") or s3_service.get("endpoint_url")
-    if endpoint:
-        client_kwargs["endpoint_url"] = endpoint
-    if region := extra.get("region_name"):
-        client_kwargs["region_name"] = region
+    from dagspec_runtime.connections import aws_credentials
+
+    creds = aws_credentials(conn_id)
+    options: dict[str, Any] = {k: creds[k] for k in ("key", "secret", "token") if k in creds}
+    client_kwargs = {
+        name: creds[k]
+        for k, name in (("endpoint_url", "endpoint_url"), ("region", "region_name"))
+        if k in creds
+    }
     if client_kwargs:
         options["client_kwargs"] = client_kwargs
     # e.g. {"s3": {"addressing_style": "path"}} for S3-compatible servers addressed by host name.
-    if config_kwargs := extra.get("config_kwargs"):
+    if config_kwargs := (BaseHook.get_connection(conn_id).extra_dejson or {}).get("config_kwargs"):
         options["config_kwargs"] = config_kwargs
     return options

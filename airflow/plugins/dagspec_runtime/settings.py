@@ -97,24 +97,6 @@ def dbt_executable() -> str:
     return os.path.join(os.path.dirname(sys.executable), "dbt")
 
 
-def aws_credentials(conn_id: str) -> dict[str, str]:
-    """``{key, secret, endpoint_url, region}`` (only those set) from an Airflow AWS connection."""
-    from airflow.sdk import BaseHook
-
-    conn = BaseHook.get_connection(conn_id)
-    extra = conn.extra_dejson or {}
-    endpoint = extra.get("endpoint_url") or (extra.get("service_config") or {}).get("s3", {}).get(
-        "endpoint_url"
-    )
-    values = {
-        "key": conn.login,
-        "secret": conn.password,
-        "endpoint_url": endpoint,
-        "region": extra.get("region_name"),
-    }
-    return {k: str(v) for k, v in values.items() if v}
-
-
 def dbt_env(pipeline: Mapping[str, Any]) -> dict[str, str]:
     """The ``DAGSPEC_*`` variables the generated ``profiles.yml`` and sources read.
 
@@ -133,6 +115,8 @@ def dbt_env(pipeline: Mapping[str, Any]) -> dict[str, str]:
     if warehouse.get("raw_schema"):
         env["DAGSPEC_RAW_SCHEMA"] = warehouse["raw_schema"]
     if uri.startswith("s3://") and lake_conn:
+        from dagspec_runtime.connections import aws_credentials
+
         creds = aws_credentials(lake_conn)
         env["DAGSPEC_S3_KEY"] = creds.get("key", "")
         env["DAGSPEC_S3_SECRET"] = creds.get("secret", "")
