@@ -14,9 +14,16 @@ export class PyCode {
 }
 export const py = (code: string) => new PyCode(code);
 
-/** A double-quoted Python string literal. JSON escaping is valid Python escaping for these. */
+/**
+ * A Python string literal. JSON escaping is valid Python escaping; like ruff format, it uses double
+ * quotes unless the text holds more double quotes than single ones.
+ */
 export function pyStr(s: string): string {
-  return JSON.stringify(s);
+  const body = JSON.stringify(s).slice(1, -1);
+  const doubles = s.split('"').length - 1;
+  const singles = s.split("'").length - 1;
+  if (doubles <= singles) return `"${body}"`;
+  return `'${body.replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
 }
 
 function oneLine(v: PyValue): string {

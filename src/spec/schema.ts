@@ -21,7 +21,8 @@ const text = (max: number) =>
     .max(max)
     .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), "control characters are not allowed");
 const oneLine = (max: number) => text(max).refine((s) => !/[\r\n]/.test(s), "must be a single line");
-const email = z.string().regex(/^[^\s@"'<>,;\\]+@[^\s@"'<>,;\\]+\.[A-Za-z]{2,}$/, "not an email address");
+/** A practical address check: one @, a dotted domain, nothing that could break a header line. */
+const email = z.string().regex(/^[^\s@"<>,;\\]+@[^\s@"'<>,;\\]+\.[A-Za-z]{2,}$/, "not an email address");
 const severity = z.enum(["error", "warn"]);
 
 export const columnType = z

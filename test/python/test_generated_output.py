@@ -59,6 +59,8 @@ def test_dags_import_with_the_tasks_the_spec_implies(root: Path, tree: Path) -> 
         for t in ir["tasks"]:
             assert sorted(dag.get_task(t["id"]).upstream_task_ids) == sorted(t["upstream"]), t["id"]
         assert dag.owner == ir["owner"]
+        # Text from the spec arrives unchanged, however it is quoted (see test/cases/escaping).
+        assert dag.description == ir["description"]
         assert sorted(dag.tags) == sorted(ir["tags"])
         assert dag.doc_md and ir["specHash"] in dag.doc_md
         assert dag.max_active_runs == ir["schedule"]["maxActiveRuns"]
@@ -74,6 +76,9 @@ def test_dags_import_with_the_tasks_the_spec_implies(root: Path, tree: Path) -> 
         sensor = dag.get_task("wait_for_source")
         assert sensor.mode == "reschedule"
         assert sensor.conn_id == ir["source"]["connId"]
+        assert sensor.sql.strip() == "\n".join(
+            f"        {line}" if line else line for line in ir["source"]["readinessSql"].split("\n")
+        ).strip()
 
 
 def test_ruff_is_clean_on_generated_python() -> None:
