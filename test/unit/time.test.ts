@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { parseDailyCron } from "../../src/time/cron.ts";
+import { addDays, localToUtc, offsetMinutes } from "../../src/time/zone.ts";
+
+describe("zone", () => {
+  it("knows New York's offsets either side of the clock changes", () => {
+    expect(offsetMinutes(Date.UTC(2026, 0, 15, 12), "America/New_York")).toBe(-300);
+    expect(offsetMinutes(Date.UTC(2026, 6, 15, 12), "America/New_York")).toBe(-240);
+  });
+
+  it("maps local wall time to UTC, including on 23 h and 25 h days", () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    expect(iso(localToUtc("2026-11-27", 6 * 60, "America/New_York"))).toBe("2026-11-27T11:00:00.000Z");
+    expect(iso(localToUtc("2026-03-08", 6 * 60, "America/New_York"))).toBe("2026-03-08T10:00:00.000Z");
+    const day = (d: string) => (localToUtc(addDays(d, 1), 0, "America/New_York") - localToUtc(d, 0, "America/New_York")) / 3_600_000;
+    expect(day("2026-03-08")).toBe(23);
+    expect(day("2026-11-01")).toBe(25);
+    expect(day("2026-11-02")).toBe(24);
+  });
+
+  it("adds days across month and year ends", () => {
+    expect(addDays("2026-12-31", 1)).toBe("2027-01-01");
+    expect(addDays("2024-03-01", -1)).toBe("2024-02-29");
+  });
+});
+
+describe("cron", () => {
+  it("accepts fixed local start times", () => {
+    expect(parseDailyCron("0 6 * * *")).toEqual({ ok: true, value: { startMinutes: [360] } });
+    expect(parseDailyCron("30 18,6 * * 1-5")).toEqual({ ok: true, value: { startMinutes: [390, 1110] } });
+  });
+
+  it.each([
+    ["*/5 * * * *", /minute/],
+    ["0 * * * *", /hour/],
+    ["0 6 * *", /5 fields/],
+    ["0 25 * * *", /hour/],
+    ["0 6 L * *", /day-of-month/],
+  ])("rejects %s", (cron, message) => {
+    const r = parseDailyCron(cron);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toMatch(message);
+  });
+});
