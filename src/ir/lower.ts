@@ -49,6 +49,14 @@ function lowerMaterialization(m: CheckedSpec["models"][string]): Materialization
   return { kind: m.materialized ?? (m.layer === "staging" ? "view" : "table") };
 }
 
+/** Every lake partition carries the report day as `ds`; a model that keeps it is partitioned by day. */
+export const PARTITION_COLUMN = "ds";
+
+function dayColumnOf(m: CheckedSpec["models"][string]): string | null {
+  if (typeof m.materialized === "object") return m.materialized.partitionColumn;
+  return PARTITION_COLUMN in m.columns ? PARTITION_COLUMN : null;
+}
+
 function lowerModels(input: LowerInput): ModelIR[] {
   return input.modelOrder.map((name) => {
     const m = input.spec.models[name]!;
@@ -59,6 +67,7 @@ function lowerModels(input: LowerInput): ModelIR[] {
       description: m.description ?? null,
       sql: formatDbtSql(sql.sql),
       materialized: lowerMaterialization(m),
+      dayColumn: dayColumnOf(m),
       columns: Object.entries(m.columns).map(([c, doc]) => ({ name: c, description: doc.description ?? null, tests: (doc.tests ?? []).map(lowerColumnTest) })),
       refs: sql.refs,
       sources: sql.sources,

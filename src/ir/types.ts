@@ -109,6 +109,12 @@ export interface ModelIR {
   sql: string;
   materialized: MaterializationIR;
   columns: ModelColumnIR[];
+  /**
+   * The column holding the report day (the lake's `ds` partition carried through, or an incremental
+   * model's partition column), or null. Generic tests on the model audit that day's rows only: a bad
+   * day left in history must not block every later day, and a daily run costs what the day costs.
+   */
+  dayColumn: string | null;
   /** Models this one ref()s, sorted. */
   refs: string[];
   /** Source tables this one reads, sorted. */

@@ -44,6 +44,7 @@ def _env(mp: pytest.MonkeyPatch, root: Path) -> None:
     mp.setenv("DAGSPEC_LAKE_ROOT", str(root / "lake"))
     mp.setenv("DAGSPEC_WAREHOUSE_ROOT", str(root / "warehouse"))
     mp.setenv("DAGSPEC_DBT_ROOT", str(root / "dbt"))
+    mp.setenv("DAGSPEC_ARTIFACTS_ROOT", str(root / "airflow-home" / "dagspec-artifacts"))
     write_dbt_project(root / "dbt")
 
 
@@ -117,7 +118,11 @@ def test_failing_gate_names_tests_and_counts(story: Story) -> None:
     assert "4 downstream node(s) skipped" in str(exc)
     assert exc.gate_failures[0]["failures"] == 2
     lake_dir = story.root / "lake" / "fixture_lake" / "reports" / "fixture_pipeline" / "ds=2024-03-11" / "dbt"
-    assert (lake_dir / "run_results.json").exists() and (lake_dir / "manifest.json").exists()
+    # The lake keeps the verdict only; dbt's per-invocation artefacts stay outside it, per run.
+    assert sorted(p.name for p in lake_dir.iterdir()) == ["gate.json"]
+    artefacts = story.root / "airflow-home" / "dagspec-artifacts" / "fixture_pipeline" / "ds=2024-03-11"
+    (invocation,) = artefacts.iterdir()
+    assert (invocation / "run_results.json").exists() and (invocation / "manifest.json").exists()
     gate = json.loads((lake_dir / "gate.json").read_text())
     assert gate["status"] == "failed" and gate["failures"][0]["node"] == "assert_no_negative_amounts"
 

@@ -263,8 +263,8 @@ def render_html(report: Mapping[str, Any], pipeline: Mapping[str, Any], subject:
         f'<p style="font-size:13px;margin:0">Spec <code>{escape(str(lineage.get("spec_file")))}</code> '
         f"(hash <code>{escape(str(lineage.get('spec_hash')))}</code>), dbt project "
         f"<code>{escape(str(lineage.get('dbt_project')))}</code>, "
-        f"model <code>{escape(report['model'])}</code>. "
-        f"dbt manifest and run results: <code>{escape(str(lineage.get('dbt_artifacts')))}</code></p>"
+        f"model <code>{escape(report['model'])}</code> (<code>dbt docs generate</code> in the project "
+        f"draws the graph). Gate verdict: <code>{escape(str(lineage.get('gate_verdict')))}</code></p>"
     )
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8">'

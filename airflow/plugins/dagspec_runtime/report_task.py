@@ -62,7 +62,7 @@ def run_report(
             "spec_file": pipeline.get("spec_file"),
             "spec_hash": pipeline.get("spec_hash"),
             "dbt_project": pipeline["dbt"]["project"],
-            "dbt_artifacts": lake.url(f"{folder}/dbt"),
+            "gate_verdict": lake.url(f"{folder}/dbt/gate.json"),
         },
     )
     subject = spec.get("subject", "Daily report for {ds}").replace("{ds}", ds)

@@ -144,3 +144,11 @@ def postgres_env(conn_id: str) -> dict[str, str]:
         "DAGSPEC_PG_PASSWORD": conn.password or "",
         "DAGSPEC_PG_DBNAME": conn.schema or "",
     }
+
+
+def run_artifacts_dir(pipeline: Mapping[str, Any], day: str, invocation: str) -> str:
+    """Where one dbt invocation's artefacts are kept: ``$DAGSPEC_ARTIFACTS_ROOT`` (default
+    ``$AIRFLOW_HOME/dagspec-artifacts``) / pipeline / ``ds=<day>`` / invocation id. Operational
+    records of a run, outside the lake (whose contents depend on the data only)."""
+    root = os.environ.get("DAGSPEC_ARTIFACTS_ROOT") or os.path.join(airflow_home(), "dagspec-artifacts")
+    return os.path.join(root, str(pipeline["id"]), f"ds={day}", invocation)

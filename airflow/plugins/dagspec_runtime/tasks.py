@@ -148,18 +148,35 @@ def _invocation(result: Any) -> str:
     return str(((result.run_results or {}).get("metadata") or {}).get("invocation_id") or "")
 
 
+# Fields of a gate summary that describe the invocation rather than the data: kept in XCom and in
+# the run's artefacts, left out of the lake so that re-running a day reproduces the lake byte for byte.
+_RUN_FIELDS = ("invocation_id", "seconds")
+
+
 def _archive_dbt(
     lake: Any, pipeline: Mapping[str, Any], day: str, result: Any, summary: dict[str, Any] | None
 ) -> None:
-    """Keep the run's dbt artifacts (lineage: manifest.json; verdicts: run_results.json) with the report."""
-    base = f"{report_dir(pipeline, day)}/dbt"
+    """Keep the gate's verdict with the report, and the run's dbt artefacts beside the run.
+
+    ``reports/.../dbt/gate.json`` (in the lake) holds what was tested and what failed, and nothing
+    that changes between two runs of the same data. dbt's ``run_results.json`` and
+    ``manifest.json`` record one invocation (ids, timings, temporary paths), so they go to the run's
+    artefacts folder (``settings.run_artifacts_dir``) outside the lake, named by the run.
+    """
+    from dagspec_runtime.settings import run_artifacts_dir
+
+    if summary is not None:
+        verdict = {k: v for k, v in summary.items() if k not in _RUN_FIELDS}
+        body = (json.dumps(verdict, sort_keys=True, indent=2) + "\n").encode()
+        lake.write_bytes(f"{report_dir(pipeline, day)}/dbt/gate.json", body)
+    folder = run_artifacts_dir(pipeline, day, _invocation(result) or "no-invocation")
+    os.makedirs(folder, exist_ok=True)
     for name in ("run_results.json", "manifest.json"):
         path = os.path.join(result.target_dir, name)
         if os.path.exists(path):
-            with open(path, "rb") as f:
-                lake.write_bytes(f"{base}/{name}", f.read())
-    if summary is not None:
-        lake.write_bytes(f"{base}/gate.json", (json.dumps(summary, sort_keys=True, indent=2) + "\n").encode())
+            with open(path, "rb") as src, open(os.path.join(folder, name), "wb") as dst:
+                dst.write(src.read())
+    log.info("dbt artefacts of this build: %s", folder)
 
 
 def publish_tables(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:

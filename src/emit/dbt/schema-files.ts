@@ -30,12 +30,16 @@ export function sourcesYml(ir: PipelineIR): string {
   });
 }
 
-function testYaml(t: ColumnTestIR, column: string): unknown {
-  const config = t.severity === "warn" ? { config: { severity: "warn" } } : {};
+function testYaml(t: ColumnTestIR, column: string, dayColumn: string | null): unknown {
+  const settings = {
+    ...(t.severity === "warn" ? { severity: "warn" } : {}),
+    ...(dayColumn ? { where: `${dayColumn} = '{{ var("ds") }}'` } : {}),
+  };
+  const config = Object.keys(settings).length ? { config: settings } : {};
   switch (t.kind) {
     case "unique":
     case "not_null":
-      return t.severity === "warn" ? { [t.kind]: config } : t.kind;
+      return Object.keys(settings).length ? { [t.kind]: config } : t.kind;
     case "accepted_values":
       return { accepted_values: { arguments: { values: t.values }, ...config } };
     case "relationships":
@@ -81,7 +85,7 @@ export function schemaYml(ir: PipelineIR): string {
       columns: m.columns.map((c) => ({
         name: c.name,
         ...(c.description ? { description: c.description } : {}),
-        ...(c.tests.length ? { data_tests: c.tests.map((t) => testYaml(t, c.name)) } : {}),
+        ...(c.tests.length ? { data_tests: c.tests.map((t) => testYaml(t, c.name, m.dayColumn)) } : {}),
       })),
     })),
   });
