@@ -76,9 +76,12 @@ def test_dags_import_with_the_tasks_the_spec_implies(root: Path, tree: Path) -> 
         sensor = dag.get_task("wait_for_source")
         assert sensor.mode == "reschedule"
         assert sensor.conn_id == ir["source"]["connId"]
-        assert sensor.sql.strip() == "\n".join(
-            f"        {line}" if line else line for line in ir["source"]["readinessSql"].split("\n")
-        ).strip()
+        assert (
+            sensor.sql.strip()
+            == "\n".join(
+                f"        {line}" if line else line for line in ir["source"]["readinessSql"].split("\n")
+            ).strip()
+        )
 
 
 def test_ruff_is_clean_on_generated_python() -> None:
