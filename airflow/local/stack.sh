@@ -33,12 +33,14 @@ home="$(realpath -m "${DAGSPEC_STACK_HOME:-$root/.local-airflow}")"
 rundir="$home/run"
 logdir="$home/logs/stack"
 
-pid_of() { # the pid recorded for a component, if that process still runs
+pid_of() { # the pid recorded for a component, if that process still runs and is still ours
   local f="$rundir/$1.pid" pid
   [ -f "$f" ] || return 1
   pid="$(cat "$f")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && { echo "$pid"; return 0; }
-  return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  # A pid file that outlived its process (a reboot) may name an unrelated process by now.
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE "airflow|local_services" || return 1
+  echo "$pid"
 }
 
 write_settings() {
@@ -57,32 +59,37 @@ print(f"export AIRFLOW__API_AUTH__JWT_SECRET={secrets.token_urlsafe(64)}")  # HS
 EOF
     )
   fi
-  (umask 077 && printf '{"%s": "%s"}\n' "$user" "$password" >"$home/passwords.json")
-  cat >"$home/stack.env" <<EOF
-# Written by airflow/local/stack.sh up; read by down, status and cli. Do not edit: set DAGSPEC_STACK_*.
-export AIRFLOW_HOME='$home'
-export DAGSPEC_STACK_PORT='$port' DAGSPEC_STACK_DB='$db' DAGSPEC_STACK_USER='$user'
-export DAGSPEC_STACK_SMTP_PORT='${DAGSPEC_STACK_SMTP_PORT:-2526}'
-export DAGSPEC_STACK_PAGERDUTY_PORT='${DAGSPEC_STACK_PAGERDUTY_PORT:-9096}'
-export DAGSPEC_STACK_TIMEOUT='${DAGSPEC_STACK_TIMEOUT:-240}'
-export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN='postgresql+psycopg2://postgres@127.0.0.1:5432/$db'
-export AIRFLOW__CORE__EXECUTOR=LocalExecutor
-export AIRFLOW__CORE__PARALLELISM='${DAGSPEC_STACK_PARALLELISM:-4}'
-export AIRFLOW__CORE__LOAD_EXAMPLES=False
-export AIRFLOW__CORE__DAGS_FOLDER='$(realpath -m "${DAGSPEC_STACK_DAGS:-$root/generated/dags}")'
-export AIRFLOW__CORE__PLUGINS_FOLDER='$root/airflow/plugins'
-export AIRFLOW__CORE__AUTH_MANAGER=airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager
-export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS='$user:admin'
-export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE='$home/passwords.json'
-export AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT='$port' AIRFLOW__API__WORKERS=1
-export AIRFLOW__API__BASE_URL='http://127.0.0.1:$port'
-# One parsing process, and new files under the dags folder show up within 30 s of a \`gen build\`.
-export AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES=1 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=30
-export DAGSPEC_LAKE_ROOT='$home/lake' DAGSPEC_WAREHOUSE_ROOT='$home/warehouse'
-export DAGSPEC_DBT_ROOT='$(realpath -m "${DAGSPEC_STACK_DBT_ROOT:-$root/generated/dbt}")'
-export DAGSPEC_STACK_SOURCE_URL='${DAGSPEC_STACK_SOURCE_URL:-postgresql://postgres@127.0.0.1:5432/demo_shop}'
-. '$home/secrets.env'
-EOF
+  (umask 077 && "$venv/bin/python" -c 'import json, sys; print(json.dumps({sys.argv[1]: sys.argv[2]}))' \
+    "$user" "$password" >"$home/passwords.json")
+  local -a kv=(
+    AIRFLOW_HOME "$home"
+    DAGSPEC_STACK_PORT "$port" DAGSPEC_STACK_DB "$db" DAGSPEC_STACK_USER "$user"
+    DAGSPEC_STACK_SMTP_PORT "${DAGSPEC_STACK_SMTP_PORT:-2526}"
+    DAGSPEC_STACK_PAGERDUTY_PORT "${DAGSPEC_STACK_PAGERDUTY_PORT:-9096}"
+    DAGSPEC_STACK_TIMEOUT "${DAGSPEC_STACK_TIMEOUT:-240}"
+    DAGSPEC_STACK_SOURCE_URL "${DAGSPEC_STACK_SOURCE_URL:-postgresql://postgres@127.0.0.1:5432/demo_shop}"
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN "postgresql+psycopg2://postgres@127.0.0.1:5432/$db"
+    AIRFLOW__CORE__EXECUTOR LocalExecutor
+    AIRFLOW__CORE__PARALLELISM "${DAGSPEC_STACK_PARALLELISM:-4}"
+    AIRFLOW__CORE__LOAD_EXAMPLES False
+    AIRFLOW__CORE__DAGS_FOLDER "$(realpath -m "${DAGSPEC_STACK_DAGS:-$root/generated/dags}")"
+    AIRFLOW__CORE__PLUGINS_FOLDER "$root/airflow/plugins"
+    AIRFLOW__CORE__AUTH_MANAGER airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager
+    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS "$user:admin"
+    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE "$home/passwords.json"
+    AIRFLOW__API__HOST 127.0.0.1 AIRFLOW__API__PORT "$port" AIRFLOW__API__WORKERS 1
+    AIRFLOW__API__BASE_URL "http://127.0.0.1:$port"
+    # One parsing process; new files in the dags folder show up within 30 s of a `gen build`.
+    AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES 1 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL 30
+    DAGSPEC_LAKE_ROOT "$home/lake" DAGSPEC_WAREHOUSE_ROOT "$home/warehouse"
+    DAGSPEC_DBT_ROOT "$(realpath -m "${DAGSPEC_STACK_DBT_ROOT:-$root/generated/dbt}")"
+  )
+  {
+    echo "# Written by airflow/local/stack.sh up; read by down, status and cli. Set DAGSPEC_STACK_* instead."
+    local i
+    for ((i = 0; i < ${#kv[@]}; i += 2)); do printf 'export %s=%q\n' "${kv[i]}" "${kv[i + 1]}"; done
+    printf '. %q\n' "$home/secrets.env"
+  } >"$home/stack.env"
 }
 
 load_settings() {
@@ -187,6 +194,7 @@ cmd_up() {
     || { tail -n 30 "$logdir/connections.log" >&2; die "loading connections failed"; }
 
   say "starting local services, api-server, scheduler, dag-processor, triggerer"
+  trap 'say "start-up failed: stopping what started"; cmd_down' EXIT
   start local-services "$venv/bin/python" "$root/airflow/local/local_services.py" \
     --smtp-port "$DAGSPEC_STACK_SMTP_PORT" --outbox "$home/outbox" \
     --pagerduty-port "$DAGSPEC_STACK_PAGERDUTY_PORT" --pagerduty-dir "$home/pagerduty"
@@ -197,31 +205,37 @@ cmd_up() {
   start dag-processor "$venv/bin/airflow" dag-processor
   start triggerer "$venv/bin/airflow" triggerer --skip-serve-logs
   wait_healthy
+  trap - EXIT
   say "up in $((SECONDS - t0))s"
   cmd_status
 }
 
-stop_one() { # TERM the process group, then KILL what is left after 20 s
-  local name="$1" pid
-  pid="$(pid_of "$name")" || { rm -f "$rundir/$name.pid"; return 0; }
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do
-    kill -0 -- "-$pid" 2>/dev/null || break
+cmd_down() { # TERM every process group at once, KILL what is left after 20 s
+  [ -d "$rundir" ] || { say "nothing runs at $home"; return 0; }
+  local c pid pids=() names=()
+  for c in "${components[@]}"; do
+    if pid="$(pid_of "$c")"; then
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid"); names+=("$c")
+    fi
+    rm -f "$rundir/$c.pid"
+  done
+  [ ${#pids[@]} -gt 0 ] || { say "nothing runs at $home"; return 0; }
+  local t0=$SECONDS alive i
+  while :; do
+    alive=()
+    for i in "${!pids[@]}"; do kill -0 -- "-${pids[$i]}" 2>/dev/null && alive+=("$i"); done
+    [ ${#alive[@]} -eq 0 ] && break
+    if [ $((SECONDS - t0)) -ge 20 ]; then
+      for i in "${alive[@]}"; do
+        say "${names[$i]} did not stop in 20 s: killing it"
+        kill -KILL -- "-${pids[$i]}" 2>/dev/null || true
+      done
+      break
+    fi
     sleep 0.5
   done
-  if kill -0 -- "-$pid" 2>/dev/null; then
-    say "$name did not stop in 20 s: killing"
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  fi
-  rm -f "$rundir/$name.pid"
-  say "stopped $name"
-}
-
-cmd_down() {
-  [ -d "$rundir" ] || { say "nothing runs at $home"; return 0; }
-  local c
-  # Producers first (the scheduler hands out work), the receivers of alerts last.
-  for c in scheduler triggerer dag-processor api-server local-services; do stop_one "$c"; done
+  say "stopped ${names[*]} in $((SECONDS - t0))s"
 }
 
 cmd_status() {

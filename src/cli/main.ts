@@ -7,6 +7,7 @@ import { build } from "../build/build.ts";
 import { checkOutput, writeOutput } from "../build/output.ts";
 import { renderJson, renderText, summaryLine } from "../diagnostics/render.ts";
 import { hasErrors } from "../diagnostics/diagnostic.ts";
+import { runAirflowStack } from "./airflow-stack.ts";
 
 export interface Io {
   stdout(s: string): void;
@@ -20,6 +21,9 @@ const USAGE = `usage: gen build [--check] [--emit-ir] [--json] [--specs DIR] [--
   gen build --check    exit 1 with a unified diff if generated/ is not what the specs compile to
   gen build --emit-ir  print the intermediate representation as JSON instead of writing
   --json               print diagnostics as JSON
+
+usage: gen airflow up|down|status|cli ...
+  a native local Airflow (api-server, scheduler, dag-processor, triggerer) with the generated DAGs
 `;
 
 interface Args {
@@ -59,6 +63,7 @@ function parseArgs(argv: readonly string[], cwd: string): Args | string {
 }
 
 export async function run(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === "airflow") return runAirflowStack(argv.slice(1), io);
   if (argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
     io.stdout(USAGE);
     return 0;

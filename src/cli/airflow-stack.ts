@@ -1,0 +1,36 @@
+/**
+ * `gen airflow up|down|status|cli ...`: the native local Airflow stack. A thin shell over
+ * airflow/local/stack.sh, which does the work (and documents its settings); its output is passed
+ * through as it comes, and its exit code is ours.
+ */
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import type { Io } from "./main.ts";
+
+const STACK_SCRIPT = fileURLToPath(new URL("../../airflow/local/stack.sh", import.meta.url));
+
+const USAGE = `usage: gen airflow up|down|status|cli <airflow args>
+
+  gen airflow up       start api-server, scheduler, dag-processor, triggerer (LocalExecutor) with the
+                       generated DAGs, dagspec_runtime and the demo connections; prints the UI and login
+  gen airflow down     stop everything \`up\` started
+  gen airflow status   what runs, the UI address and login, where the logs are
+  gen airflow cli ...  the airflow command against the stack, e.g. gen airflow cli backfill create ...
+`;
+
+export async function runAirflowStack(argv: readonly string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    io.stdout(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (!["up", "down", "status", "cli"].includes(command) || (command !== "cli" && rest.length > 0)) {
+    io.stderr(`gen: error DS2001: unknown airflow command ${argv.join(" ")}\n${USAGE}`);
+    return 2;
+  }
+  const child = execa("bash", [STACK_SCRIPT, command, ...rest], { cwd: io.cwd, reject: false, all: false, buffer: false, stdin: "inherit" });
+  child.stdout?.on("data", (chunk: Buffer) => io.stdout(chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => io.stderr(chunk.toString()));
+  const result = await child;
+  return result.exitCode ?? 1;
+}
