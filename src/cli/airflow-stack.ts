@@ -6,6 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import type { Io } from "./main.ts";
+import { runBackfill } from "./airflow-backfill.ts";
 
 const STACK_SCRIPT = fileURLToPath(new URL("../../airflow/local/stack.sh", import.meta.url));
 
@@ -15,7 +16,9 @@ const USAGE = `usage: gen airflow up|down|status|cli <airflow args>
                        generated DAGs, dagspec_runtime and the demo connections; prints the UI and login
   gen airflow down     stop everything \`up\` started
   gen airflow status   what runs, the UI address and login, where the logs are
-  gen airflow cli ...  the airflow command against the stack, e.g. gen airflow cli backfill create ...
+  gen airflow cli ...  the airflow command against the stack, e.g. gen airflow cli dags list
+  gen airflow backfill <pipeline_id> --from DAY --to DAY [--reprocess] [--print]
+                       reprocess report days: exact logical dates, the spec's max_active_runs
 `;
 
 export async function runAirflowStack(argv: readonly string[], io: Io): Promise<number> {
@@ -24,11 +27,16 @@ export async function runAirflowStack(argv: readonly string[], io: Io): Promise<
     io.stdout(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === "backfill") return runBackfill(rest, io, (args) => runStack(args, io));
   if (!["up", "down", "status", "cli"].includes(command) || (command !== "cli" && rest.length > 0)) {
     io.stderr(`gen: error DS2001: unknown airflow command ${argv.join(" ")}\n${USAGE}`);
     return 2;
   }
-  const child = execa("bash", [STACK_SCRIPT, command, ...rest], { cwd: io.cwd, reject: false, all: false, buffer: false, stdin: "inherit" });
+  return runStack([command, ...rest], io);
+}
+
+async function runStack(args: readonly string[], io: Io): Promise<number> {
+  const child = execa("bash", [STACK_SCRIPT, ...args], { cwd: io.cwd, reject: false, all: false, buffer: false, stdin: "inherit" });
   child.stdout?.on("data", (chunk: Buffer) => io.stdout(chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => io.stderr(chunk.toString()));
   const result = await child;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { backfillArgs, logicalDateFor } from "../../src/cli/airflow-backfill.ts";
 import { parseDailyCron } from "../../src/time/cron.ts";
 import { addDays, localToUtc, offsetMinutes } from "../../src/time/zone.ts";
 
@@ -40,5 +41,24 @@ describe("cron", () => {
     const r = parseDailyCron(cron);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toMatch(message);
+  });
+});
+
+describe("backfill dates", () => {
+  const schedule = { timezone: "America/New_York", reportLagDays: 1, startMinutes: [360], maxActiveRuns: 4 };
+
+  it("turns a report day into the scheduled start of the run that reports on it", () => {
+    expect(logicalDateFor(schedule, "2026-11-23")).toBe("2026-11-24T06:00:00-05:00");
+    // The run reporting on the last summer-time day starts after the clocks went back.
+    expect(logicalDateFor(schedule, "2026-10-31")).toBe("2026-11-01T06:00:00-05:00");
+    expect(logicalDateFor(schedule, "2026-10-30")).toBe("2026-10-31T06:00:00-04:00");
+  });
+
+  it("passes the spec's parallelism and the exact range", () => {
+    expect(backfillArgs({ id: "p", schedule }, "2026-11-23", "2026-11-25", true)).toEqual([
+      "backfill", "create", "--dag-id", "p",
+      "--from-date", "2026-11-24T06:00:00-05:00", "--to-date", "2026-11-26T06:00:00-05:00",
+      "--max-active-runs", "4", "--reprocess-behavior", "completed",
+    ]);
   });
 });
