@@ -183,6 +183,13 @@ with DAG(
                     "report_lag_days": 1,
                     "pagerduty_conn_id": "pagerduty_default",
                     "severity": "warning",
+                    "task_order": [
+                        "wait_for_source",
+                        "extract",
+                        "dbt_build",
+                        "publish_tables",
+                        "publish_report",
+                    ],
                 },
             ),
         ),
@@ -199,6 +206,13 @@ with DAG(
                     "report_lag_days": 1,
                     "pagerduty_conn_id": "pagerduty_default",
                     "severity": "critical",
+                    "task_order": [
+                        "wait_for_source",
+                        "extract",
+                        "dbt_build",
+                        "publish_tables",
+                        "publish_report",
+                    ],
                 },
             ),
         ),
@@ -245,16 +259,14 @@ with DAG(
         mode="reschedule",
         poke_interval=300,
         timeout=5400,
-        doc_md="""
-        Waits (reschedule mode, holding no worker slot) until the readiness query on connection
+        doc_md="""Waits (reschedule mode, holding no worker slot) until the readiness query on connection
         `app_db` returns true for the report day; fails the run after 90 minutes.
         """,
     )
 
     @task(task_id="extract")
     def extract(**context):
-        """
-        Copies `app.events` (rows of the report day by `occurred_at`), `app.orders` (rows of the
+        """Copies `app.events` (rows of the report day by `occurred_at`), `app.orders` (rows of the
         report day by `created_at`), `app.users` (full snapshot) from one consistent snapshot into
         the lake as Parquet, atomically per partition.
         """
@@ -262,8 +274,7 @@ with DAG(
 
     @task(task_id="dbt_build")
     def dbt_build(**context):
-        """
-        One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
+        """One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
         severity): assert_positive_revenue; fct_daily_metrics.ds: not_null; fct_daily_metrics.ds:
         unique; fct_daily_metrics.orders: not_null; fct_daily_metrics.revenue: not_null;
         stg_events.event_id: not_null; stg_events.event_id: unique; stg_events.user_id: not_null;
@@ -276,16 +287,14 @@ with DAG(
 
     @task(task_id="publish_tables")
     def publish_tables(**context):
-        """
-        Publishes the audited marts (fct_daily_metrics) from the audit schema in one transaction:
+        """Publishes the audited marts (fct_daily_metrics) from the audit schema in one transaction:
         readers never see unaudited rows.
         """
         return tasks.publish_tables(PIPELINE, context)
 
     @task(task_id="publish_report")
     def publish_report(**context):
-        """
-        Emails the executive report (Revenue, Orders, Average order value, Daily active users) to 2
+        """Emails the executive report (Revenue, Orders, Average order value, Daily active users) to 2
         recipient(s) and archives it in the lake; a day already delivered is not emailed again.
         """
         return tasks.publish_report(PIPELINE, context)

@@ -220,3 +220,88 @@ def test_resolve_incident(pd: PagerDutyReceiver) -> None:
     ]
     no_pd = pipeline(alerts={"pagerduty_conn_id": None, "engineers": []})
     assert not alerts.resolve_incident(no_pd, "2024-03-10")
+
+
+def test_holding_up_names_the_task_at_work_first() -> None:
+    states = {
+        "publish_report": None,
+        "extract": None,
+        "wait_for_source": "up_for_reschedule",
+        "dbt_build": None,
+    }
+    active, waiting = alerts.holding_up(
+        states, order=["wait_for_source", "extract", "dbt_build", "publish_report"]
+    )
+    assert active == [{"task_id": "wait_for_source", "state": "up_for_reschedule"}]
+    assert waiting == ["extract", "dbt_build", "publish_report"]
+    # Done tasks never hold a run up; a running task outranks a failed one, which outranks a queued one.
+    active, _ = alerts.holding_up(
+        {"a": "success", "b": "skipped", "c": "queued", "d": "failed", "e": "running", "f": "removed"}
+    )
+    assert [(t["task_id"], t["state"]) for t in active] == [
+        ("e", "running"),
+        ("d", "failed"),
+        ("c", "queued"),
+    ]
+    # Nothing started yet: the first task in DAG order is what the run waits for.
+    active, waiting = alerts.holding_up({"b": None, "a": None}, order=["a", "b"])
+    assert active == [{"task_id": "a", "state": None}] and waiting == ["b"]
+    assert alerts.holding_up({}) == ([], [])
+
+
+def test_run_url_is_the_airflow_3_ui_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "https://airflow.example.com/")
+    run_id = "scheduled__2024-03-11T11:00:00+00:00"
+    assert alerts.run_url("p", run_id) == (
+        "https://airflow.example.com/dags/p/runs/scheduled__2024-03-11T11%3A00%3A00%2B00%3A00"
+    )
+    assert alerts.run_url("p", "manual__x", "extract", base="http://127.0.0.1:8080") == (
+        "http://127.0.0.1:8080/dags/p/runs/manual__x/tasks/extract"
+    )
+
+
+def test_deadline_page_names_the_run_the_task_holding_it_up_and_its_link(
+    pd: PagerDutyReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "http://airflow.test:8080")
+    asked: list[tuple[str, str]] = []
+
+    async def task_states(dag_id: str, run_id: str) -> dict[str, str | None]:
+        # In the triggerer this is the Execution API (GetTaskStates); here, the run's states.
+        asked.append((dag_id, run_id))
+        return {"wait_for_source": "up_for_reschedule", "extract": None, "publish_report": None}
+
+    monkeypatch.setattr(alerts, "_task_states", task_states)
+    ctx = _deadline_context("scheduled")
+    run_id = ctx["dag_run"]["dag_run_id"]
+    out = json.loads(
+        asyncio.run(
+            alerts.on_deadline_miss(context=ctx, **_deadline_kwargs(stage="at_risk", severity="warning"))
+        )
+    )
+    assert asked == [("fixture_pipeline", run_id)]
+    link = "http://airflow.test:8080/dags/fixture_pipeline/runs/scheduled__2024-03-11T11%3A00%3A00%2B00%3A00"
+    assert out["run_url"] == link and out["holding_up"] == ["wait_for_source"]
+    payload = pd.events[0]["payload"]
+    assert payload["summary"].endswith("held up by wait_for_source (up_for_reschedule)")
+    details = payload["custom_details"]
+    assert details["run_id"] == run_id and details["run_url"] == link
+    assert details["holding_up"] == [
+        {"task_id": "wait_for_source", "state": "up_for_reschedule", "url": f"{link}/tasks/wait_for_source"}
+    ]
+    assert details["not_started"] == ["extract", "publish_report"]
+    assert details["run_state"] == "running" and details["deadline"] == "2024-03-11T12:00:00Z"
+
+
+def test_deadline_page_goes_out_when_task_states_cannot_be_read(pd: PagerDutyReceiver) -> None:
+    # Outside the triggerer there is no supervisor to ask: the page still goes out, saying so.
+    out = json.loads(
+        asyncio.run(alerts.on_deadline_miss(context=_deadline_context("scheduled"), **_deadline_kwargs()))
+    )
+    assert out["paged"] and out["holding_up"] == []
+    details = pd.events[0]["payload"]["custom_details"]
+    assert details["run_id"] == "scheduled__2024-03-11T11:00:00+00:00"
+    assert details["run_url"].endswith(
+        "/dags/fixture_pipeline/runs/scheduled__2024-03-11T11%3A00%3A00%2B00%3A00"
+    )
+    assert details["holding_up"] is None and details["task_states_error"]

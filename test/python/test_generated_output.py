@@ -73,6 +73,9 @@ def test_dags_import_with_the_tasks_the_spec_implies(root: Path, tree: Path) -> 
             assert {d.callback.path for d in deadlines} == {"dagspec_runtime.alerts.on_deadline_miss"}
         else:
             assert deadlines == []
+        for task in dag.tasks:
+            # Shown as Markdown in the UI: text at the margin, or it renders as a code block.
+            assert task.doc_md and not task.doc_md[0].isspace(), task.task_id
         sensor = dag.get_task("wait_for_source")
         assert sensor.mode == "reschedule"
         assert sensor.conn_id == ir["source"]["connId"]

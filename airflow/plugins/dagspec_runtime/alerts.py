@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from dagspec_runtime.days import report_day as compute_report_day
 from dagspec_runtime.runinfo import is_backfill, logical_date, run_day, run_type
@@ -32,8 +33,10 @@ __all__ = [
     "asend_event",
     "dedup_key",
     "failure_alert",
+    "holding_up",
     "on_deadline_miss",
     "resolve_incident",
+    "run_url",
     "send_email",
     "send_event",
 ]
@@ -326,14 +329,114 @@ async def on_deadline_miss(context: Mapping[str, Any] | None = None, **kwargs: A
     """AsyncCallback for a DAG's DeadlineAlert (runs in the triggerer).
 
     kwargs: ``pipeline_id``, ``stage`` ("at_risk" | "breach"), ``deliver_by``, ``timezone``,
-    ``report_lag_days``, ``pagerduty_conn_id``, ``severity``. Quiet for backfill runs: a deadline
-    measured from an old logical date has always passed.
+    ``report_lag_days``, ``pagerduty_conn_id``, ``severity``, optionally ``task_order`` (the DAG's
+    task ids, upstream first, to rank ties). Quiet for backfill runs: a deadline measured from an old
+    logical date has always passed.
+
+    ``context`` is what the scheduler put into the callback (``Deadline.handle_miss`` in 3.3.2): the
+    run as the REST API's DAGRunResponse JSON and the deadline; no task instances. The page names
+    the run, its UI link and the tasks holding it up (asked of the Execution API: the triggerer
+    has no database access).
 
     Returns what happened as a JSON string. Airflow stores the return value in ``callback.output``, a
     TEXT column (airflow/models/callback.py in 3.3.2): a dict fails that UPDATE ("can't adapt type
     'dict'" on PostgreSQL): the triggerer process exits and the callback stays "running".
     """
     return json.dumps(await _deadline_miss(context or {}, **kwargs), sort_keys=True)
+
+
+# What a task's state says about a run that is late. Done: nothing left to do. The others, most
+# telling first: a task at work (or waiting on something outside Airflow, like the source sensor),
+# one that failed, one about to run; ``None`` (not scheduled yet) only waits for its upstream.
+# Ties in state go to the earliest task of ``task_order``, which the compiler passes in the
+# callback's kwargs (the DAG's tasks, upstream first); without it, ties go by task id.
+_DONE_STATES = frozenset({"success", "skipped", "removed"})
+_HOLDING_ORDER = (
+    "running",
+    "up_for_reschedule",
+    "deferred",
+    "awaiting_input",
+    "up_for_retry",
+    "restarting",
+    "failed",
+    "upstream_failed",
+    "queued",
+    "scheduled",
+)
+
+
+def ui_base_url() -> str:
+    """The Airflow UI address: `[api] base_url` (AIRFLOW__API__BASE_URL), as Airflow builds its links."""
+    from airflow.sdk.configuration import conf
+
+    return str(conf.get("api", "base_url", fallback="http://localhost:8080/") or "http://localhost:8080/")
+
+
+def run_url(dag_id: str, run_id: str, task_id: str | None = None, base: str | None = None) -> str:
+    """The run's page in the Airflow 3 UI (route ``dags/:dagId/runs/:runId[/tasks/:taskId]``)."""
+    url = f"{(base if base is not None else ui_base_url()).rstrip('/')}/dags/{dag_id}/runs/{quote(run_id)}"
+    return f"{url}/tasks/{task_id}" if task_id else url
+
+
+def holding_up(
+    states: Mapping[str, str | None], order: Sequence[str] | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """``(tasks holding the run up, tasks not started yet)`` from ``{task_id: state}``.
+
+    Holding it up: every task that is neither done nor unscheduled, the most telling state first
+    (``_HOLDING_ORDER``), then in ``order`` (the DAG's task order, when known), then by id. When no
+    task has started, the first unscheduled one is what the run waits for.
+    """
+    position = {t: i for i, t in enumerate(order or ())}
+
+    def rank(item: tuple[str, str | None]) -> tuple[int, int, str]:
+        task_id, state = item
+        by_state = _HOLDING_ORDER.index(state) if state in _HOLDING_ORDER else len(_HOLDING_ORDER)
+        return by_state, position.get(task_id, len(position)), task_id
+
+    pending = [(t, None if s is None else str(s)) for t, s in states.items()]
+    active = sorted(((t, s) for t, s in pending if s is not None and s not in _DONE_STATES), key=rank)
+    waiting = [t for t, _ in sorted(((t, s) for t, s in pending if s is None), key=rank)]
+    if not active and waiting:
+        active, waiting = [(waiting[0], None)], waiting[1:]
+    return [{"task_id": t, "state": s} for t, s in active], waiting
+
+
+async def _task_states(dag_id: str, run_id: str) -> dict[str, str | None]:
+    """The run's task states, asked of the Execution API through the triggerer's supervisor.
+
+    The triggerer's runner process has no metadata-database access (Airflow 3 runs triggers in a
+    client process) and holds no REST API credentials; ``RuntimeTaskInstance.get_task_states`` is the
+    call Airflow's own triggers use (``GetTaskStates``, served by the supervisor).
+    """
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+    from asgiref.sync import sync_to_async
+
+    by_run = await sync_to_async(RuntimeTaskInstance.get_task_states)(dag_id=dag_id, run_ids=[run_id])
+    return {
+        str(t): (None if s is None else str(getattr(s, "value", s)))
+        for t, s in (by_run.get(run_id) or {}).items()
+    }
+
+
+async def _run_facts(dag_id: str, run_id: str | None, order: Sequence[str] | None) -> dict[str, Any]:
+    """Run id, UI link and the tasks holding the run up; what cannot be learned is said, not raised."""
+    if not run_id:
+        return {"run_id": None, "run_url": None, "holding_up": None, "not_started": None}
+    facts: dict[str, Any] = {"run_id": run_id, "run_url": run_url(dag_id, run_id)}
+    try:
+        states = await _task_states(dag_id, run_id)
+    except Exception as exc:  # the page matters more than its details
+        log.warning("%s: could not read the task states of %s: %s", dag_id, run_id, exc)
+        facts.update(
+            holding_up=None, not_started=None, task_states_error=f"{type(exc).__name__}: {exc}"[:300]
+        )
+        return facts
+    active, waiting = holding_up(states, order)
+    for task in active:
+        task["url"] = run_url(dag_id, run_id, task["task_id"])
+    facts.update(holding_up=active, not_started=waiting)
+    return facts
 
 
 async def _deadline_miss(context: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -344,6 +447,7 @@ async def _deadline_miss(context: Mapping[str, Any], **kwargs: Any) -> dict[str,
         return {"paged": False, "reason": "backfill"}
     day = compute_report_day(logical_date(context), kwargs["timezone"], int(kwargs.get("report_lag_days", 1)))
     dag_run = context.get("dag_run") or {}
+    dag_id = dag_run.get("dag_id") or pipeline_id
     deliver_by = kwargs.get("deliver_by")
     at = f"{deliver_by} {kwargs['timezone']}" if deliver_by else "its deadline"
     summary = (
@@ -355,16 +459,24 @@ async def _deadline_miss(context: Mapping[str, Any], **kwargs: Any) -> dict[str,
     if not conn_id:
         log.warning("%s (no PagerDuty connection configured)", summary)
         return {"paged": False, "reason": "no pagerduty connection", "summary": summary}
+    run = await _run_facts(
+        dag_id, dag_run.get("dag_run_id") or dag_run.get("run_id"), kwargs.get("task_order") or ()
+    )
+    if run["holding_up"]:
+        held = ", ".join(f"{t['task_id']} ({t['state'] or 'not started'})" for t in run["holding_up"])
+        summary = f"{summary}; held up by {held}"
     # The compiler chooses each stage's severity; without one, "at risk" is a warning.
     severity = kwargs.get("severity") or ("warning" if stage == "at_risk" else "critical")
     details = {
         "pipeline": pipeline_id,
+        "dag_id": dag_id,
         "ds": day.isoformat(),
         "stage": stage,
         "deliver_by": deliver_by,
         "timezone": kwargs["timezone"],
-        "run_id": dag_run.get("dag_run_id") or dag_run.get("run_id"),
         "deadline": (context.get("deadline") or {}).get("deadline_time"),
+        "run_state": dag_run.get("state"),
+        **run,
     }
     await asend_event(
         conn_id,
@@ -372,10 +484,16 @@ async def _deadline_miss(context: Mapping[str, Any], **kwargs: Any) -> dict[str,
         dedup=dedup_key(pipeline_id, day),
         summary=summary,
         severity=severity,
-        source=f"airflow/{dag_run.get('dag_id') or pipeline_id}",
+        source=f"airflow/{dag_id}",
         details=details,
     )
-    return {"paged": True, "dedup_key": dedup_key(pipeline_id, day), "summary": summary}
+    return {
+        "paged": True,
+        "dedup_key": dedup_key(pipeline_id, day),
+        "summary": summary,
+        "run_url": run["run_url"],
+        "holding_up": [t["task_id"] for t in run["holding_up"] or []],
+    }
 
 
 def resolve_incident(pipeline: Mapping[str, Any], report_day: date | str) -> bool:

@@ -22,6 +22,8 @@ function deadlines(ir: PipelineIR) {
         report_lag_days: ir.schedule.reportLagDays,
         pagerduty_conn_id: sla.pagerdutyConnId,
         severity: stage === "breach" ? sla.pagerdutySeverity : "warning",
+        // Upstream first: a late run's page names the earliest task holding it up.
+        task_order: ir.tasks.map((t) => t.id),
       },
       16,
       "kwargs=".length,

@@ -30,10 +30,21 @@ function taskDoc(ir: PipelineIR, task: TaskIR): string {
 /** Code is emitted at the indentation of the `with DAG(...)` body. */
 const BODY = "    ";
 
+/**
+ * A docstring whose text starts on the opening line. Airflow shows it as the task's doc_md without
+ * dedenting it, and Markdown reads indented lines as code unless they continue a paragraph that
+ * starts at the margin.
+ */
+function docString(doc: string, indent: string, open = '"""'): string[] {
+  const lines = wrapText(pyDocBody(doc), 100 - indent.length - 4).split("\n");
+  // ruff format puts a one-line docstring on one line with its quotes.
+  if (open === '"""' && lines.length === 1) return [`${indent}"""${lines[0]}"""`];
+  return [`${indent}${open}${lines[0]}`, ...lines.slice(1).map((l) => `${indent}${l}`), `${indent}"""`];
+}
+
 /** A TaskFlow task; its docstring is what Airflow shows as the task's doc_md. */
 function pythonTask(id: string, doc: string, call: string): string {
-  const docLines = wrapText(pyDocBody(doc), 100 - 8).split("\n").map((l) => `    ${l}`);
-  return [`@task(task_id=${pyStr(id)})`, `def ${id}(**context):`, `    """`, ...docLines, `    """`, `    return tasks.${call}(PIPELINE, context)`]
+  return [`@task(task_id=${pyStr(id)})`, `def ${id}(**context):`, ...docString(doc, "    "), `    return tasks.${call}(PIPELINE, context)`]
     .map((l) => BODY + l)
     .join("\n");
 }
@@ -47,7 +58,6 @@ export function taskCode(ir: PipelineIR, task: TaskIR): string {
       const sql = pyDocBody(ir.source.readinessSql)
         .split("\n")
         .map((l) => (l ? `        ${l}` : l));
-      const docLines = wrapText(pyDocBody(doc), 100 - 8).split("\n").map((l) => `        ${l}`);
       return [
         `${task.id} = SqlSensor(`,
         `    task_id=${pyStr(task.id)},`,
@@ -59,12 +69,11 @@ export function taskCode(ir: PipelineIR, task: TaskIR): string {
         `    mode="reschedule",`,
         `    poke_interval=${ir.source.pokeIntervalSeconds},`,
         `    timeout=${ir.source.timeoutSeconds},`,
-        `    doc_md="""`,
-        ...docLines,
+        ...docString(doc, "    ", 'doc_md="""').slice(0, -1),
         `    """,`,
         `)`,
       ]
-        .map((l, i) => (l.startsWith("        ") ? l : BODY + l))
+        .map((l) => (l.startsWith("        ") ? l : BODY + l))
         .join("\n");
     }
     case "extract":

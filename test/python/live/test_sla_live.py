@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from livestack import TIMEZONE, LiveStack, wait_for
@@ -85,6 +86,18 @@ def test_a_run_that_misses_its_deadline_pages_exactly_once(live_stack: LiveStack
     assert payload["custom_details"]["stage"] == "at_risk"
     assert payload["custom_details"]["run_id"] == late["run_id"]
     assert payload["source"] == f"airflow/{LATE}"
+    # The task holding the run up (the sensor, waiting out the maintenance window, asked of the
+    # Execution API by the triggerer) and the run's page in the UI ([api] base_url of the stack).
+    details = payload["custom_details"]
+    link = f"{live_stack.api}/dags/{LATE}/runs/{quote(late['run_id'])}"
+    assert details["run_url"] == link
+    (held,) = details["holding_up"]
+    assert held["task_id"] == "wait_for_source", details
+    assert held["state"] in ("up_for_reschedule", "running", "queued", "scheduled"), details
+    assert held["url"] == f"{link}/tasks/wait_for_source"
+    assert "held up by wait_for_source" in payload["summary"]
+    assert "wait_for_source" not in details["not_started"]
+    assert set(details["not_started"]) == {"extract", "dbt_build", "publish_tables", "publish_report"}
 
     # Airflow's side: the at-risk deadline missed and its callback done; the breach still pending.
     at_risk, breach = live_stack.deadlines(LATE, late["run_id"])

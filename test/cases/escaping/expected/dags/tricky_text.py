@@ -134,6 +134,13 @@ with DAG(
                     "report_lag_days": 1,
                     "pagerduty_conn_id": "pd.main-1",
                     "severity": "warning",
+                    "task_order": [
+                        "wait_for_source",
+                        "extract",
+                        "dbt_build",
+                        "publish_tables",
+                        "publish_report",
+                    ],
                 },
             ),
         ),
@@ -150,6 +157,13 @@ with DAG(
                     "report_lag_days": 1,
                     "pagerduty_conn_id": "pd.main-1",
                     "severity": "critical",
+                    "task_order": [
+                        "wait_for_source",
+                        "extract",
+                        "dbt_build",
+                        "publish_tables",
+                        "publish_report",
+                    ],
                 },
             ),
         ),
@@ -171,40 +185,35 @@ with DAG(
         mode="reschedule",
         poke_interval=300,
         timeout=7200,
-        doc_md="""
-        Waits (reschedule mode, holding no worker slot) until the readiness query on connection
+        doc_md="""Waits (reschedule mode, holding no worker slot) until the readiness query on connection
         `app_db` returns true for the report day; fails the run after 120 minutes.
         """,
     )
 
     @task(task_id="extract")
     def extract(**context):
-        """
-        Copies `public.t` (full snapshot) from one consistent snapshot into the lake as Parquet,
+        """Copies `public.t` (full snapshot) from one consistent snapshot into the lake as Parquet,
         atomically per partition.
         """
         return tasks.extract(PIPELINE, context)
 
     @task(task_id="dbt_build")
     def dbt_build(**context):
-        """
-        One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
+        """One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
         severity): m.n: accepted_values. Any failure stops the run before anything is published.
         """
         return tasks.dbt_build(PIPELINE, context)
 
     @task(task_id="publish_tables")
     def publish_tables(**context):
-        """
-        Publishes the audited marts (m) from the audit schema in one transaction: readers never see
+        """Publishes the audited marts (m) from the audit schema in one transaction: readers never see
         unaudited rows.
         """
         return tasks.publish_tables(PIPELINE, context)
 
     @task(task_id="publish_report")
     def publish_report(**context):
-        """
-        Emails the executive report (Rows \"n\" \\ 'count') to 1 recipient(s) and archives it in the
+        """Emails the executive report (Rows \"n\" \\ 'count') to 1 recipient(s) and archives it in the
         lake; a day already delivered is not emailed again.
         """
         return tasks.publish_report(PIPELINE, context)

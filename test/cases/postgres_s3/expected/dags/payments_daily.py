@@ -143,6 +143,14 @@ with DAG(
                     "report_lag_days": 1,
                     "pagerduty_conn_id": "pagerduty_finance",
                     "severity": "warning",
+                    "task_order": [
+                        "wait_for_source",
+                        "extract",
+                        "load_raw",
+                        "dbt_build",
+                        "publish_tables",
+                        "publish_report",
+                    ],
                 },
             ),
         ),
@@ -159,6 +167,14 @@ with DAG(
                     "report_lag_days": 1,
                     "pagerduty_conn_id": "pagerduty_finance",
                     "severity": "critical",
+                    "task_order": [
+                        "wait_for_source",
+                        "extract",
+                        "load_raw",
+                        "dbt_build",
+                        "publish_tables",
+                        "publish_report",
+                    ],
                 },
             ),
         ),
@@ -181,31 +197,26 @@ with DAG(
         mode="reschedule",
         poke_interval=300,
         timeout=7200,
-        doc_md="""
-        Waits (reschedule mode, holding no worker slot) until the readiness query on connection
+        doc_md="""Waits (reschedule mode, holding no worker slot) until the readiness query on connection
         `payments_db` returns true for the report day; fails the run after 120 minutes.
         """,
     )
 
     @task(task_id="extract")
     def extract(**context):
-        """
-        Copies `billing.payments` (rows of the report day by `settled_at`) from one consistent
+        """Copies `billing.payments` (rows of the report day by `settled_at`) from one consistent
         snapshot into the lake as Parquet, atomically per partition.
         """
         return tasks.extract(PIPELINE, context)
 
     @task(task_id="load_raw")
     def load_raw(**context):
-        """
-        Loads the report day's lake partitions into the warehouse schema `finance_raw`.
-        """
+        """Loads the report day's lake partitions into the warehouse schema `finance_raw`."""
         return tasks.load_raw(PIPELINE, context)
 
     @task(task_id="dbt_build")
     def dbt_build(**context):
-        """
-        One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
+        """One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
         severity): fct_payments_daily.ds: unique; stg_payments.currency: accepted_values;
         stg_payments.payment_id: not_null; stg_payments.payment_id: unique. Any failure stops the
         run before anything is published.
@@ -214,16 +225,14 @@ with DAG(
 
     @task(task_id="publish_tables")
     def publish_tables(**context):
-        """
-        Publishes the audited marts (fct_payments_daily) from the audit schema in one transaction:
+        """Publishes the audited marts (fct_payments_daily) from the audit schema in one transaction:
         readers never see unaudited rows.
         """
         return tasks.publish_tables(PIPELINE, context)
 
     @task(task_id="publish_report")
     def publish_report(**context):
-        """
-        Emails the executive report (Settled volume, Refund rate) to 1 recipient(s) and archives it
+        """Emails the executive report (Settled volume, Refund rate) to 1 recipient(s) and archives it
         in the lake; a day already delivered is not emailed again.
         """
         return tasks.publish_report(PIPELINE, context)

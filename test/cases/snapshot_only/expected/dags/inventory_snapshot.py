@@ -151,24 +151,21 @@ with DAG(
         mode="reschedule",
         poke_interval=300,
         timeout=7200,
-        doc_md="""
-        Waits (reschedule mode, holding no worker slot) until the readiness query on connection
+        doc_md="""Waits (reschedule mode, holding no worker slot) until the readiness query on connection
         `erp_db` returns true for the report day; fails the run after 120 minutes.
         """,
     )
 
     @task(task_id="extract")
     def extract(**context):
-        """
-        Copies `erp.products` (full snapshot), `erp.stock` (full snapshot) from one consistent
+        """Copies `erp.products` (full snapshot), `erp.stock` (full snapshot) from one consistent
         snapshot into the lake as Parquet, atomically per partition.
         """
         return tasks.extract(PIPELINE, context)
 
     @task(task_id="dbt_build")
     def dbt_build(**context):
-        """
-        One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
+        """One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
         severity): stg_products.sku: not_null; stg_products.sku: unique; stg_stock.sku: not_null;
         stock_value.ds: unique. Any failure stops the run before anything is published.
         """
@@ -176,16 +173,14 @@ with DAG(
 
     @task(task_id="publish_tables")
     def publish_tables(**context):
-        """
-        Publishes the audited marts (stock_value) from the audit schema in one transaction: readers
+        """Publishes the audited marts (stock_value) from the audit schema in one transaction: readers
         never see unaudited rows.
         """
         return tasks.publish_tables(PIPELINE, context)
 
     @task(task_id="publish_report")
     def publish_report(**context):
-        """
-        Emails the executive report (Stock value, Units on hand) to 1 recipient(s) and archives it
+        """Emails the executive report (Stock value, Units on hand) to 1 recipient(s) and archives it
         in the lake; a day already delivered is not emailed again.
         """
         return tasks.publish_report(PIPELINE, context)

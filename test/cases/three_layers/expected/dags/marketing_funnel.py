@@ -174,6 +174,13 @@ with DAG(
                     "report_lag_days": 1,
                     "pagerduty_conn_id": "pd_growth",
                     "severity": "warning",
+                    "task_order": [
+                        "wait_for_source",
+                        "extract",
+                        "dbt_build",
+                        "publish_tables",
+                        "publish_report",
+                    ],
                 },
             ),
         ),
@@ -190,6 +197,13 @@ with DAG(
                     "report_lag_days": 1,
                     "pagerduty_conn_id": "pd_growth",
                     "severity": "error",
+                    "task_order": [
+                        "wait_for_source",
+                        "extract",
+                        "dbt_build",
+                        "publish_tables",
+                        "publish_report",
+                    ],
                 },
             ),
         ),
@@ -215,16 +229,14 @@ with DAG(
         mode="reschedule",
         poke_interval=120,
         timeout=10800,
-        doc_md="""
-        Waits (reschedule mode, holding no worker slot) until the readiness query on connection
+        doc_md="""Waits (reschedule mode, holding no worker slot) until the readiness query on connection
         `marketing_db` returns true for the report day; fails the run after 180 minutes.
         """,
     )
 
     @task(task_id="extract")
     def extract(**context):
-        """
-        Copies `web.sessions` (rows of the report day by `started_at`), `web.signups` (rows of the
+        """Copies `web.sessions` (rows of the report day by `started_at`), `web.signups` (rows of the
         report day by `signed_up_at`), `ads.spend` (rows of the report day by `spend_day`) from one
         consistent snapshot into the lake as Parquet, atomically per partition.
         """
@@ -232,8 +244,7 @@ with DAG(
 
     @task(task_id="dbt_build")
     def dbt_build(**context):
-        """
-        One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
+        """One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
         severity): fct_funnel.ds: not_null; fct_funnel.ds: unique; stg_sessions.session_id:
         not_null; stg_sessions.session_id: unique; stg_signups.signup_id: unique; stg_spend.amount:
         spend_not_negative; stg_spend.channel: accepted_values. Any failure stops the run before
@@ -243,16 +254,14 @@ with DAG(
 
     @task(task_id="publish_tables")
     def publish_tables(**context):
-        """
-        Publishes the audited marts (fct_funnel) from the audit schema in one transaction: readers
+        """Publishes the audited marts (fct_funnel) from the audit schema in one transaction: readers
         never see unaudited rows.
         """
         return tasks.publish_tables(PIPELINE, context)
 
     @task(task_id="publish_report")
     def publish_report(**context):
-        """
-        Emails the executive report (Sessions, Signups, Conversion, Cost per signup) to 1
+        """Emails the executive report (Sessions, Signups, Conversion, Cost per signup) to 1
         recipient(s) and archives it in the lake; a day already delivered is not emailed again.
         """
         return tasks.publish_report(PIPELINE, context)
