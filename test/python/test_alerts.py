@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from dagspec_runtime import alerts
+from dagspec_runtime import alerts, pagerduty
 from runtime_fixture import context_for, pipeline
 from servers import PagerDutyReceiver, SmtpSink, pagerduty_conn, pagerduty_server, smtp_conn, smtp_server
 
@@ -97,8 +97,8 @@ def test_connection_forms(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "AIRFLOW_CONN_PD_DEFAULT", '{"conn_type": "pagerduty_events", "extra": {"routing_key": "k"}}'
     )
-    assert alerts._target(BaseHook.get_connection("pd_uri")) == ("http://127.0.0.1:8085/v2/enqueue", "k3y")
-    assert alerts._target(BaseHook.get_connection("pd_default")) == (
+    assert pagerduty._target(BaseHook.get_connection("pd_uri")) == ("http://127.0.0.1:8085/v2/enqueue", "k3y")
+    assert pagerduty._target(BaseHook.get_connection("pd_default")) == (
         "https://events.pagerduty.com/v2/enqueue",
         "k",
     )
@@ -145,7 +145,7 @@ def test_failure_callback_survives_broken_channels(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setenv("AIRFLOW_CONN_PD_TEST", pagerduty_conn(f"http://127.0.0.1:{free_port()}", ROUTING_KEY))
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_TEST", smtp_conn(free_port()))
-    monkeypatch.setattr(alerts, "_BACKOFF_SECONDS", 0.0)
+    monkeypatch.setattr(pagerduty, "_BACKOFF_SECONDS", 0.0)
     ctx: dict[str, Any] = context_for(date(2024, 3, 10), task_id="extract")
     ctx["exception"] = RuntimeError("source down")
     outcome = alerts.notify_failure(pipeline(), ctx)
