@@ -83,6 +83,7 @@ EOF
     AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES 1 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL 30
     DAGSPEC_LAKE_ROOT "$home/lake" DAGSPEC_WAREHOUSE_ROOT "$home/warehouse"
     DAGSPEC_DBT_ROOT "$(realpath -m "${DAGSPEC_STACK_DBT_ROOT:-$root/generated/dbt}")"
+    DAGSPEC_DBT_DOCS_ROOT "$home/dbt-docs"
   )
   {
     echo "# Written by airflow/local/stack.sh up; read by down, status and cli. Set DAGSPEC_STACK_* instead."
@@ -193,6 +194,9 @@ cmd_up() {
   "$venv/bin/airflow" connections import --overwrite "$(connections_file)" >"$logdir/connections.log" 2>&1 \
     || { tail -n 30 "$logdir/connections.log" >&2; die "loading connections failed"; }
 
+  say "dbt docs (lineage graphs) for the projects in $DAGSPEC_DBT_ROOT"
+  dbt_docs
+
   say "starting local services, api-server, scheduler, dag-processor, triggerer"
   trap 'say "start-up failed: stopping what started"; cmd_down' EXIT
   start local-services "$venv/bin/python" "$root/airflow/local/local_services.py" \
@@ -208,6 +212,18 @@ cmd_up() {
   trap - EXIT
   say "up in $((SECONDS - t0))s"
   cmd_status
+}
+
+dbt_docs() { # a self-contained static_index.html per project, served by airflow/plugins/dagspec_docs.py
+  local project id
+  for project in "$DAGSPEC_DBT_ROOT"/*/; do
+    [ -f "$project/dbt_project.yml" ] || continue
+    id="$(basename "$project")"
+    # --empty-catalog: the lineage graph needs the manifest only, not a warehouse to introspect.
+    (cd "$project" && DBT_SEND_ANONYMOUS_USAGE_STATS=false "$venv/bin/dbt" docs generate --static --empty-catalog \
+      --profiles-dir . --target-path "$DAGSPEC_DBT_DOCS_ROOT/$id" --log-path "$logdir/dbt-docs" -q) \
+      >>"$logdir/dbt-docs.log" 2>&1 || say "dbt docs for $id failed (log: $logdir/dbt-docs.log)"
+  done
 }
 
 cmd_down() { # TERM every process group at once, KILL what is left after 20 s

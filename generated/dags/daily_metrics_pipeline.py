@@ -140,9 +140,11 @@ dbt tests of error severity block publishing; warn-severity results are shown in
 - `fct_daily_metrics` (marts, incremental) <- stg_events, stg_orders
 - report <- `fct_daily_metrics` (revenue, orders, aov, dau)
 
+**[dbt docs: the lineage graph](/dagspec/dbt-docs/daily_metrics_pipeline/)** (served by the
+dagspec_docs plugin from `dbt docs generate`).
+
 Lake: local folder `$DAGSPEC_LAKE_ROOT/daily_metrics_pipeline`. Warehouse: DuckDB
-`daily_metrics_pipeline.duckdb`. dbt project: `dbt/daily_metrics_pipeline` (`dbt docs generate`
-there draws the graph).
+`daily_metrics_pipeline.duckdb`. dbt project: `dbt/daily_metrics_pipeline`.
 
 ## Source
 Compiled by dagspec from `specs/daily_metrics.pipeline.ts` (spec hash `fa2d02d3964aeff4`). Edit the

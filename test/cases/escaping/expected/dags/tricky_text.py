@@ -89,8 +89,11 @@ dbt tests of error severity block publishing; warn-severity results are shown in
 - `m` (marts, table) <- raw t
 - report <- `m` (n)
 
+**[dbt docs: the lineage graph](/dagspec/dbt-docs/tricky_text/)** (served by the dagspec_docs plugin
+from `dbt docs generate`).
+
 Lake: local folder `$DAGSPEC_LAKE_ROOT/tricky_text`. Warehouse: DuckDB `tricky_text.duckdb`. dbt
-project: `dbt/tricky_text` (`dbt docs generate` there draws the graph).
+project: `dbt/tricky_text`.
 
 ## Source
 Compiled by dagspec from `specs/tricky.pipeline.ts` (spec hash `58213bdf7c4ebe8d`). Edit the spec,

@@ -100,9 +100,11 @@ dbt tests of error severity block publishing; warn-severity results are shown in
 - `fct_payments_daily` (marts, table) <- stg_payments
 - report <- `fct_payments_daily` (settled_volume, refund_rate)
 
+**[dbt docs: the lineage graph](/dagspec/dbt-docs/payments_daily/)** (served by the dagspec_docs
+plugin from `dbt docs generate`).
+
 Lake: `s3://acme-lake/finance/payments` (connection `aws_lake`). Warehouse: PostgreSQL `finance`
-(connection `warehouse_db`). dbt project: `dbt/payments_daily` (`dbt docs generate` there draws the
-graph).
+(connection `warehouse_db`). dbt project: `dbt/payments_daily`.
 
 ## Source
 Compiled by dagspec from `specs/payments.pipeline.ts` (spec hash `329814dabfea84c6`). Edit the spec,

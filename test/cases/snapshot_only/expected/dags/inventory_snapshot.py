@@ -108,9 +108,11 @@ dbt tests of error severity block publishing; warn-severity results are shown in
 - `stock_value` (marts, table) <- stg_products, stg_stock
 - report <- `stock_value` (stock_value, units)
 
+**[dbt docs: the lineage graph](/dagspec/dbt-docs/inventory_snapshot/)** (served by the dagspec_docs
+plugin from `dbt docs generate`).
+
 Lake: local folder `$DAGSPEC_LAKE_ROOT/inventory_snapshot`. Warehouse: DuckDB
-`inventory_snapshot.duckdb`. dbt project: `dbt/inventory_snapshot` (`dbt docs generate` there draws
-the graph).
+`inventory_snapshot.duckdb`. dbt project: `dbt/inventory_snapshot`.
 
 ## Source
 Compiled by dagspec from `specs/inventory.pipeline.ts` (spec hash `a1e1092136861bab`). Edit the

@@ -131,9 +131,11 @@ dbt tests of error severity block publishing; warn-severity results are shown in
 - `fct_funnel` (marts, incremental) <- int_channel_day
 - report <- `fct_funnel` (sessions, signups, conversion, cost_per_signup)
 
+**[dbt docs: the lineage graph](/dagspec/dbt-docs/marketing_funnel/)** (served by the dagspec_docs
+plugin from `dbt docs generate`).
+
 Lake: local folder `$DAGSPEC_LAKE_ROOT/marketing_funnel`. Warehouse: DuckDB
-`marketing_funnel.duckdb`. dbt project: `dbt/marketing_funnel` (`dbt docs generate` there draws the
-graph).
+`marketing_funnel.duckdb`. dbt project: `dbt/marketing_funnel`.
 
 ## Source
 Compiled by dagspec from `specs/marketing.pipeline.ts` (spec hash `69680b275357b380`). Edit the
