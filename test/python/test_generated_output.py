@@ -13,7 +13,9 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -115,3 +117,30 @@ def test_dbt_parse_accepts_the_project(project: Path, target: str, tmp_path: Pat
     manifest = json.loads((work / "target" / "manifest.json").read_text())
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     assert models == {p.stem for p in (work / "models").rglob("*.sql")}
+
+
+@pytest.mark.parametrize(("root", "tree"), TREES, ids=TREE_IDS)
+def test_deadlines_land_on_the_local_deliver_by_time_on_dst_days(root: Path, tree: Path) -> None:
+    # A deadline is a fixed interval after the logical date (the scheduled start, in UTC). The
+    # compiler only accepts windows no clock change falls into, so it lands on deliverBy local time
+    # on every day, the two change days of the year included.
+    from airflow.timetables.base import TimeRestriction
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    bag = dagbag(tree / "dags")
+    for ir in emit_ir(root):
+        if not ir["sla"]:
+            continue
+        dag = bag.dags[ir["id"]]
+        tz = ZoneInfo(ir["schedule"]["timezone"])
+        start = ir["schedule"]["startMinutes"][0]
+        breach = max(dag.deadline, key=lambda d: d.interval).interval
+        # The scheduler's view of the DAG's timetable (the SDK class only describes it).
+        timetable = CronTriggerTimetable(dag.timetable.expression, timezone=dag.timetable.timezone)
+        for day in ("2026-03-08", "2026-03-09", "2026-07-01", "2026-11-01", "2026-11-02", "2026-12-31"):
+            when = datetime.combine(datetime.fromisoformat(day).date(), time(start // 60, start % 60), tz)
+            restriction = TimeRestriction(earliest=when, latest=None, catchup=True)
+            run = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+            assert run is not None and run.logical_date == when.astimezone(ZoneInfo("UTC")), day
+            due = (run.logical_date + breach).astimezone(tz)
+            assert due.strftime("%H:%M") == ir["sla"]["deliverBy"] and due.date() == when.date(), day
