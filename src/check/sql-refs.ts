@@ -3,6 +3,7 @@
  * source() calls must name declared models and tables, and columns it reads from a source table must
  * be declared there. Returns each node's dependencies for the graph check.
  */
+import { PARTITION_COLUMN } from "../ir/types.ts";
 import { jinjaRefs } from "../sql/jinja.ts";
 import { parseDbtSql } from "../sql/parse-sql.ts";
 import type { CheckedSpec } from "../spec/schema.ts";
@@ -79,7 +80,7 @@ function checkSourceColumns(
     const table = c.table ? byPlaceholder.get(c.table) : c.column && !aliases.has(c.column) ? soleTable : undefined;
     if (!table) continue;
     const declared = spec.source.tables[table]?.columns ?? {};
-    if (c.column in declared || c.column === "ds" || reported.has(`${table}.${c.column}`)) continue;
+    if (c.column in declared || c.column === PARTITION_COLUMN || reported.has(`${table}.${c.column}`)) continue;
     reported.add(`${table}.${c.column}`);
     report.error(
       "DS1208",

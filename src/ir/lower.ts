@@ -4,6 +4,7 @@
  */
 import type { CheckedSpec } from "../spec/schema.ts";
 import { formatDbtSql, formatReadinessSql } from "../sql/format-sql.ts";
+import { PARTITION_COLUMN } from "./types.ts";
 import type { ColumnTestIR, MaterializationIR, ModelIR, PipelineIR, SingularTestIR, SlaIR, TableIR, TaskIR, TestSeverity } from "./types.ts";
 
 export interface LowerInput {
@@ -49,9 +50,7 @@ function lowerMaterialization(m: CheckedSpec["models"][string]): Materialization
   return { kind: m.materialized ?? (m.layer === "staging" ? "view" : "table") };
 }
 
-/** Every lake partition carries the report day as `ds`; a model that keeps it is partitioned by day. */
-export const PARTITION_COLUMN = "ds";
-
+/** A model that keeps the lake's partition column is partitioned by report day. */
 function dayColumnOf(m: CheckedSpec["models"][string]): string | null {
   if (typeof m.materialized === "object") return m.materialized.partitionColumn;
   return PARTITION_COLUMN in m.columns ? PARTITION_COLUMN : null;

@@ -4,6 +4,13 @@
  * import these types only, never zod or spec types. `gen build --emit-ir` prints it.
  */
 
+/**
+ * The column every lake partition adds to a source table's rows: the report day it was extracted
+ * for (hive partition `ds=YYYY-MM-DD`). Sources declare it, models may carry it, day-scoped tests
+ * filter on it.
+ */
+export const PARTITION_COLUMN = "ds";
+
 export interface PipelineIR {
   id: string;
   description: string;

@@ -1,5 +1,5 @@
 /** models/sources.yml and models/schema.yml: sources over the lake, model docs, configs and tests. */
-import type { ColumnTestIR, ModelIR, PipelineIR } from "../../ir/types.ts";
+import { PARTITION_COLUMN, type ColumnTestIR, type ModelIR, type PipelineIR } from "../../ir/types.ts";
 import { hashComment } from "../header.ts";
 import { yamlFile } from "./yaml-out.ts";
 
@@ -22,7 +22,7 @@ export function sourcesYml(ir: PipelineIR): string {
           ...(t.description ? { description: t.description } : {}),
           columns: [
             ...t.columns.map((c) => ({ name: c.name, data_type: c.type })),
-            { name: "ds", data_type: "date", description: "The report day this row was extracted for." },
+            { name: PARTITION_COLUMN, data_type: "date", description: "The report day this row was extracted for." },
           ],
         })),
       },
