@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "vitest";
-import { createDemoShop, withClient } from "../../src/demo/index.ts";
+import { createDemoShop, withClient } from "../../airflow/local/demo_shop/index.ts";
 import { dropDatabase, scratchDatabaseUrl } from "./scratch-db.ts";
 
 const PARAMS = { days: 10, endDay: "2026-11-03", ordersPerDay: 1500, seed: 11, timezone: "America/New_York" };

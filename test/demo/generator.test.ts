@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createDemoShop, type DemoShopResult } from "../../src/demo/index.ts";
+import { createDemoShop, type DemoShopResult } from "../../airflow/local/demo_shop/index.ts";
 import { connect, dropDatabase, scalar, scratchDatabaseUrl } from "./scratch-db.ts";
 
 // Four full weeks ending on a Sunday, across the 25-hour 2026-11-01 in New York.

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "vitest";
-import { createDemoShop } from "../../src/demo/index.ts";
-import { HOURLY_WEIGHTS, QUANTILE_STEPS, timeOfDayQuantiles } from "../../src/demo/hour-curve.ts";
-import { isIsoDay, paramsKey, resolveOptions } from "../../src/demo/options.ts";
-import { sliceDays } from "../../src/demo/seed-jobs.ts";
-import type { PlanDay } from "../../src/demo/seed-plan.ts";
+import { createDemoShop } from "../../airflow/local/demo_shop/index.ts";
+import { HOURLY_WEIGHTS, QUANTILE_STEPS, timeOfDayQuantiles } from "../../airflow/local/demo_shop/hour-curve.ts";
+import { isIsoDay, paramsKey, resolveOptions } from "../../airflow/local/demo_shop/options.ts";
+import { sliceDays } from "../../airflow/local/demo_shop/seed-jobs.ts";
+import type { PlanDay } from "../../airflow/local/demo_shop/seed-plan.ts";
 import { dropDatabase, scratchDatabaseUrl } from "./scratch-db.ts";
 
 const url = scratchDatabaseUrl("options");

@@ -12,7 +12,7 @@ import {
   setMaintenance,
   setWatermark,
   toPositional,
-} from "../../src/demo/index.ts";
+} from "../../airflow/local/demo_shop/index.ts";
 import { connect, dropDatabase, scratchDatabaseUrl } from "./scratch-db.ts";
 
 const TZ = "America/New_York";

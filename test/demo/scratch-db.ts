@@ -4,7 +4,7 @@
  * tests at another server (default postgres://postgres@127.0.0.1:5432).
  */
 import pg from "pg";
-import { dropDatabase } from "../../src/demo/database.ts";
+import { dropDatabase } from "../../airflow/local/demo_shop/database.ts";
 
 const SERVER = process.env.DAGSPEC_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432";
 

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createDemoShop, insertEvent, insertOrder, sourceKpis } from "../../src/demo/index.ts";
+import { createDemoShop, insertEvent, insertOrder, sourceKpis } from "../../airflow/local/demo_shop/index.ts";
 import { connect, dropDatabase, scratchDatabaseUrl } from "./scratch-db.ts";
 
 const NY = "America/New_York";

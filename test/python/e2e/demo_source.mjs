@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The e2e tests' door to the demo source database, through the repository's own TypeScript helpers
-// (src/demo/index.ts), so there is one oracle and one definition of each fixture:
+// (airflow/local/demo_shop/index.ts), so there is one oracle and one definition of each fixture:
 //
 //   node test/python/e2e/demo_source.mjs <database url> '<json list of operations>'
 //
@@ -15,7 +15,7 @@
 import { createJiti } from "jiti";
 
 const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
-const demo = await jiti.import("../../../src/demo/index.ts");
+const demo = await jiti.import("../../../airflow/local/demo_shop/index.ts");
 
 const [databaseUrl, opsJson] = process.argv.slice(2);
 if (!databaseUrl || !opsJson) {

@@ -206,7 +206,7 @@ class Stack:
         return json.loads(done.stdout)
 
     def oracle(self, day: date) -> dict[str, Any]:
-        """``sourceKpis`` (src/demo/source-kpis.ts): the KPIs straight from the source tables."""
+        """``sourceKpis`` (airflow/local/demo_shop/source-kpis.ts): the KPIs straight from the source tables."""
         return self.source({"op": "kpis", "day": day.isoformat(), "timezone": TZ})[0]
 
     # -- the Airflow metadata database ---------------------------------------------------------

@@ -2,7 +2,7 @@
 
 For both warehouses (DuckDB, PostgreSQL) and both lakes (local folder, S3 on a moto server), the
 real generated DAG runs through ``airflow dags test`` for one seeded day; report.json and the
-published fct_daily_metrics must equal ``sourceKpis`` (src/demo/source-kpis.ts) on the source,
+published fct_daily_metrics must equal ``sourceKpis`` (airflow/local/demo_shop/source-kpis.ts) on the source,
 the executives get exactly one email, PagerDuty hears only the day's "resolve", and the demo's own
 checker (``demo-shop report``) agrees.
 """

@@ -1,5 +1,5 @@
 /**
- * `npx jiti src/demo/cli.ts [--days 60] [--end-day 2026-11-15] [--orders-per-day 100000] [--seed 42]
+ * `npx jiti airflow/local/demo_shop/cli.ts [--days 60] [--end-day 2026-11-15] [--orders-per-day 100000] [--seed 42]
  *   [--timezone America/New_York] [--database-url postgres://...] [--reset] [--drop]`
  * Seeds the demo database and prints what it did as JSON (with per-phase seconds). `--drop` drops
  * the database afterwards (for measuring into a scratch database).
