@@ -6,8 +6,12 @@ import { resolve } from "node:path";
 import { build } from "../build/build.ts";
 import { checkOutput, writeOutput } from "../build/output.ts";
 import { renderJson, renderText, summaryLine } from "../diagnostics/render.ts";
-import { hasErrors } from "../diagnostics/diagnostic.ts";
+import { hasErrors, sortDiagnostics } from "../diagnostics/diagnostic.ts";
 import { runAirflowStack } from "./airflow-stack.ts";
+import { runInit } from "./init.ts";
+import { runIntrospect } from "./introspect.ts";
+import { checkAgainst } from "../introspect/against.ts";
+import { silent, step } from "./progress.ts";
 
 export interface Io {
   stdout(s: string): void;
@@ -15,12 +19,20 @@ export interface Io {
   cwd: string;
 }
 
-const USAGE = `usage: gen build [--check] [--emit-ir] [--json] [--specs DIR] [--out DIR] [--root DIR]
+const USAGE = `usage: gen build [--check] [--emit-ir] [--against CONN] [--json] [--specs DIR] [--out DIR] [--root DIR]
 
   gen build            compile specs/*.pipeline.ts into generated/ (nothing is written on error)
   gen build --check    exit 1 with a unified diff if generated/ is not what the specs compile to
   gen build --emit-ir  print the intermediate representation as JSON instead of writing
+  gen build --against postgres://user@host:5432/db
+                       also compare every declared source table with the live catalogue (a URL or an
+                       Airflow conn id from AIRFLOW_CONN_<ID>): a missing table, dropped or retyped
+                       column is an error at the spec's line; an added column is a note
   --json               print diagnostics as JSON
+  exit codes: 0 ok, 1 diagnostics or drift, 2 usage
+
+usage: gen init [DIR]                      a new project that builds at once (gen init --help)
+usage: gen introspect --conn CONN ...      typed source declarations from a live database
 
 usage: gen airflow up|down|status|cli ...
   a native local Airflow (api-server, scheduler, dag-processor, triggerer) with the generated DAGs
@@ -34,6 +46,7 @@ interface Args {
   specs: string;
   out: string;
   root: string;
+  against?: string;
 }
 
 function parseArgs(argv: readonly string[], cwd: string): Args | string {
@@ -52,6 +65,7 @@ function parseArgs(argv: readonly string[], cwd: string): Args | string {
       else if (a === "--specs") args.specs = value();
       else if (a === "--out") args.out = value();
       else if (a === "--root") args.root = resolve(cwd, value());
+      else if (a === "--against") args.against = value();
       else return `unknown option ${a}`;
     } catch (err) {
       return (err as Error).message;
@@ -64,6 +78,8 @@ function parseArgs(argv: readonly string[], cwd: string): Args | string {
 
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   if (argv[0] === "airflow") return runAirflowStack(argv.slice(1), io);
+  if (argv[0] === "init") return runInit(argv.slice(1), io);
+  if (argv[0] === "introspect") return runIntrospect(argv.slice(1), io);
   if (argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
     io.stdout(USAGE);
     return 0;
@@ -73,7 +89,13 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     io.stderr(`gen: error DS2001: ${args}\n${USAGE}`);
     return 2;
   }
-  const result = await build({ root: args.root, specDir: args.specs });
+  const say = args.json ? silent : io.stderr;
+  const result = await step(say, "compiling the specs", () => build({ root: args.root, specDir: args.specs }), { eager: true });
+  if (args.against && !hasErrors(result.diagnostics)) {
+    const against = args.against;
+    const drift = await step(say, "comparing the sources with the live catalogue", () => checkAgainst(args.root, result.pipelines, against));
+    result.diagnostics = sortDiagnostics([...result.diagnostics, ...drift]);
+  }
   if (result.diagnostics.length) {
     io.stderr(args.json ? renderJson(result.diagnostics) : renderText(result.diagnostics));
     if (!args.json) io.stderr(summaryLine(result.diagnostics));

@@ -31,6 +31,12 @@ export const CODES = {
   DS1218: "unknown source name in source()",
   DS1219: "report day column is not a column of the report model",
   DS1220: "declared model column not produced by its SQL",
+  // 13xx: source drift, `gen build --against <conn>` (the spec against the live source catalogue)
+  DS1301: "declared source table not found in the live database",
+  DS1302: "declared source column not found in the live database",
+  DS1303: "declared source column has another type in the live database",
+  DS1304: "live source table has a column the spec does not declare",
+  DS1305: "live source database could not be read",
   // 2xxx: usage
   DS2001: "bad command line",
   DS2002: "no spec files found",

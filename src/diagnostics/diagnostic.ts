@@ -1,6 +1,7 @@
 import type { Code } from "./codes.ts";
 
-export type Severity = "error" | "warning";
+/** `note`: worth knowing, never fails a build (e.g. a column the live source has and the spec does not use). */
+export type Severity = "error" | "warning" | "note";
 
 /** A diagnostic is data: collected, sorted and rendered, never thrown one at a time. */
 export interface Diagnostic {

@@ -19,6 +19,8 @@ export function renderJson(diagnostics: readonly Diagnostic[]): string {
 
 export function summaryLine(diagnostics: readonly Diagnostic[]): string {
   const errors = diagnostics.filter((d) => d.severity === "error").length;
-  const warnings = diagnostics.length - errors;
-  return `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}\n`;
+  const warnings = diagnostics.filter((d) => d.severity === "warning").length;
+  const notes = diagnostics.filter((d) => d.severity === "note").length;
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+  return `${plural(errors, "error")}, ${plural(warnings, "warning")}${notes ? `, ${plural(notes, "note")}` : ""}\n`;
 }

@@ -83,3 +83,60 @@ export function stringLiteralStart(sf: SourceFile, path: readonly (string | numb
   }
   return node.isKind(SyntaxKind.StringLiteral) || node.isKind(SyntaxKind.NoSubstitutionTemplateLiteral) ? node : undefined;
 }
+
+export interface DeepPosition extends Position {
+  /** Absolute path of the file holding the node: the spec, or a module it spreads values from. */
+  filePath: string;
+}
+
+/**
+ * Like `locate`, but where the literal spreads a value (`{ ...tables.orders, extract }`), follows the
+ * spread to the object literal it names, in this file or an imported module (such as the one
+ * `gen introspect` writes), so a column is reported where it is declared.
+ */
+export function locateDeep(sf: SourceFile, path: readonly (string | number)[]): DeepPosition {
+  const root = specLiteral(sf);
+  if (!root) return { filePath: sf.getFilePath(), line: 1, col: 1 };
+  let node: Node = unwrap(root);
+  let reported: Node = node;
+  for (const key of path) {
+    const next = child(node, key) ?? viaSpread(node, key);
+    if (!next) break;
+    reported = next;
+    node = resolveObject(valueOf(next)) ?? valueOf(next);
+  }
+  const target = Node.isPropertyAssignment(reported) ? reported.getNameNode() : reported;
+  const file = target.getSourceFile();
+  const { line, column } = file.getLineAndColumnAtPos(target.getStart());
+  return { filePath: file.getFilePath(), line, col: column };
+}
+
+/** Later spreads win in JavaScript, so they are searched first. */
+function viaSpread(node: Node, key: string | number): Node | undefined {
+  if (!Node.isObjectLiteralExpression(node)) return undefined;
+  const spreads = node.getProperties().filter(Node.isSpreadAssignment).reverse();
+  for (const s of spreads) {
+    const target = resolveObject(s.getExpression());
+    const found = target && (child(target, key) ?? viaSpread(target, key));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The object literal an expression denotes, through identifiers (also imported ones) and property access. */
+function resolveObject(expr: Node, depth = 0): Node | undefined {
+  if (depth > 8) return undefined;
+  const e = unwrap(expr);
+  if (Node.isObjectLiteralExpression(e) || Node.isArrayLiteralExpression(e)) return e;
+  if (Node.isIdentifier(e)) {
+    const decl = e.getDefinitionNodes().find(Node.isVariableDeclaration);
+    const init = decl?.getInitializer();
+    return init ? resolveObject(init, depth + 1) : undefined;
+  }
+  if (Node.isPropertyAccessExpression(e)) {
+    const owner = resolveObject(e.getExpression(), depth + 1);
+    const prop = owner && (child(owner, e.getName()) ?? viaSpread(owner, e.getName()));
+    return prop ? resolveObject(valueOf(prop), depth + 1) : undefined;
+  }
+  return undefined;
+}

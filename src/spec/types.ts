@@ -54,6 +54,13 @@ export interface TableSpec<Cols extends Record<string, ColumnType> = Record<stri
   extract: ExtractMode<keyof Cols & string>;
 }
 
+/**
+ * A source table without its `extract`: what `gen introspect` writes from the live catalogue. Spread
+ * one into `source.tables` and add the extract. Example:
+ * `orders: { ...tables.orders, extract: { mode: "incremental", cursor: "created_at" } }`.
+ */
+export type SourceTableSpec<Cols extends Record<string, ColumnType> = Record<string, ColumnType>> = Omit<TableSpec<Cols>, "extract">;
+
 export type Severity = "error" | "warn";
 
 /** Generic (schema) tests on a model column, compiled into dbt's schema.yml. */
