@@ -4,8 +4,8 @@
  * dropped before use and after. `pgAvailable()` lets a test file skip loudly when there is no server.
  */
 import pg from "pg";
-import { APP_INDEX_DDL, APP_TABLES_DDL } from "../../src/demo/schema.ts";
-import { dropDatabase } from "../../src/demo/database.ts";
+import { APP_INDEX_DDL, APP_TABLES_DDL } from "../../airflow/local/demo_shop/schema.ts";
+import { dropDatabase } from "../../airflow/local/demo_shop/database.ts";
 
 const SERVER = process.env.DAGSPEC_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432";
 
