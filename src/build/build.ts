@@ -7,10 +7,11 @@ import { existsSync } from "node:fs";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { hasErrors, sortDiagnostics } from "../diagnostics/diagnostic.ts";
 import type { PipelineIR } from "../ir/types.ts";
+import type { Project } from "ts-morph";
+import type { Position } from "../load/locate.ts";
 import { discoverSpecFiles } from "../load/discover.ts";
 import { loadSpec } from "../load/load-spec.ts";
-import { createSpecProject, typecheckSpecs } from "../load/typecheck.ts";
-import { locate } from "../load/locate.ts";
+import { typecheckInWorker } from "../load/typecheck-async.ts";
 import { Reporter } from "../check/context.ts";
 import { compileSpec } from "../check/compile-spec.ts";
 import { emitAll } from "../emit/emit-all.ts";
@@ -42,8 +43,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       diagnostics: [{ code: "DS2002", severity: "error", file: specDir, path: "", message: `no *.pipeline.ts files in ${specDir}/` }],
     };
   }
-  const project = createSpecProject();
-  const diagnostics: Diagnostic[] = options.skipTypecheck ? [] : typecheckSpecs(project, root, specFiles);
+  // The type check runs on its own thread while the specs are loaded and compiled here.
+  const typecheck = options.skipTypecheck ? Promise.resolve([]) : typecheckInWorker(root, specFiles);
+  const diagnostics: Diagnostic[] = [];
+  const locator = lazyLocator(root);
   const pipelines: PipelineIR[] = [];
   const owners = new Map<string, string>();
 
@@ -59,15 +62,34 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     if (id && owners.has(id)) report.error("DS1206", ["id"], `pipeline id '${id}' is already used by ${owners.get(id)}`);
     else if (id) owners.set(id, file);
     if (ir && !hasErrors(report.diagnostics)) pipelines.push(ir);
-    const sf = project.getSourceFile(join(root, file)) ?? (existsSync(join(root, file)) ? project.addSourceFileAtPath(join(root, file)) : undefined);
     for (const d of report.diagnostics) {
-      if (d.file === file && d.line === undefined && sf) Object.assign(d, locate(sf, d.path ? d.path.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p)) : []));
+      if (d.file === file && d.line === undefined) Object.assign(d, await locator(file, d.path));
       diagnostics.push(d);
     }
   }
+  diagnostics.push(...(await typecheck));
   const sorted = sortDiagnostics(withoutEchoes(diagnostics));
   if (hasErrors(sorted)) return { files: new Map(), diagnostics: sorted, pipelines };
   return { files: emitAll(pipelines), diagnostics: sorted, pipelines };
+}
+
+/**
+ * Positions for diagnostics that carry only a field path. ts-morph (and the TypeScript compiler
+ * under it) is loaded on the first such diagnostic only: a clean build never pays for it here.
+ */
+function lazyLocator(root: string): (file: string, path: string) => Promise<Partial<Position>> {
+  let project: Project | undefined;
+  let locateFn: typeof import("../load/locate.ts").locate | undefined;
+  return async (file, path) => {
+    const abs = join(root, file);
+    if (!existsSync(abs)) return {};
+    if (!project || !locateFn) {
+      project = (await import("../load/typecheck.ts")).createSpecProject();
+      locateFn = (await import("../load/locate.ts")).locate;
+    }
+    const sf = project.getSourceFile(abs) ?? project.addSourceFileAtPath(abs);
+    return locateFn(sf, path ? path.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p)) : []);
+  };
 }
 
 /**

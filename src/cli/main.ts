@@ -7,10 +7,6 @@ import { build } from "../build/build.ts";
 import { checkOutput, writeOutput } from "../build/output.ts";
 import { renderJson, renderText, summaryLine } from "../diagnostics/render.ts";
 import { hasErrors, sortDiagnostics } from "../diagnostics/diagnostic.ts";
-import { runAirflowStack } from "./airflow-stack.ts";
-import { runInit } from "./init.ts";
-import { runIntrospect } from "./introspect.ts";
-import { checkAgainst } from "../introspect/against.ts";
 import { silent, step } from "./progress.ts";
 
 export interface Io {
@@ -77,9 +73,11 @@ function parseArgs(argv: readonly string[], cwd: string): Args | string {
 }
 
 export async function run(argv: readonly string[], io: Io): Promise<number> {
-  if (argv[0] === "airflow") return runAirflowStack(argv.slice(1), io);
-  if (argv[0] === "init") return runInit(argv.slice(1), io);
-  if (argv[0] === "introspect") return runIntrospect(argv.slice(1), io);
+  // Subcommands and --against are loaded on demand: a plain `gen build` loads neither their process
+  // and database tooling nor (through the catalogue check) the TypeScript compiler on this thread.
+  if (argv[0] === "airflow") return (await import("./airflow-stack.ts")).runAirflowStack(argv.slice(1), io);
+  if (argv[0] === "init") return (await import("./init.ts")).runInit(argv.slice(1), io);
+  if (argv[0] === "introspect") return (await import("./introspect.ts")).runIntrospect(argv.slice(1), io);
   if (argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
     io.stdout(USAGE);
     return 0;
@@ -93,7 +91,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   const result = await step(say, "compiling the specs", () => build({ root: args.root, specDir: args.specs }), { eager: true });
   if (args.against && !hasErrors(result.diagnostics)) {
     const against = args.against;
-    const drift = await step(say, "comparing the sources with the live catalogue", () => checkAgainst(args.root, result.pipelines, against));
+    const drift = await step(say, "comparing the sources with the live catalogue", async () => (await import("../introspect/against.ts")).checkAgainst(args.root, result.pipelines, against));
     result.diagnostics = sortDiagnostics([...result.diagnostics, ...drift]);
   }
   if (result.diagnostics.length) {
