@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { hasErrors, sortDiagnostics } from "../diagnostics/diagnostic.ts";
+import { DEFAULT_HINTS } from "../diagnostics/codes.ts";
 import type { PipelineIR } from "../ir/types.ts";
 import type { Project } from "ts-morph";
 import type { Position } from "../load/locate.ts";
@@ -35,8 +36,10 @@ export interface BuildResult {
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const { root } = options;
   const specDir = options.specDir ?? "specs";
-  const specFiles = discoverSpecFiles(root, specDir);
-  if (!specFiles.length) {
+  const discovered = discoverSpecFiles(root, specDir);
+  const isSafe = (f: string) => SAFE_SPEC_PATH.test(f) && !f.split("/").includes("..");
+  const specFiles = discovered.filter(isSafe);
+  if (!discovered.length) {
     return {
       files: new Map(),
       pipelines: [],
@@ -45,7 +48,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   }
   // The type check runs on its own thread while the specs are loaded and compiled here.
   const typecheck = options.skipTypecheck ? Promise.resolve([]) : typecheckInWorker(root, specFiles);
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = discovered.filter((f) => !isSafe(f)).map(unsafeSpecPath);
   const locator = lazyLocator(root);
   const pipelines: PipelineIR[] = [];
   const owners = new Map<string, string>();
@@ -57,7 +60,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       diagnostics.push(loaded.diagnostic);
       continue;
     }
-    const ir = compileSpec(root, file, loaded.value, report);
+    let ir: PipelineIR | undefined;
+    try {
+      ir = compileSpec(root, file, loaded.value, report);
+    } catch (err) {
+      // A crash is a compiler bug, but it is still reported at the spec, not as a stack trace.
+      const first = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      report.error("DS1007", [], `internal error while compiling this spec: ${JSON.stringify(first).slice(1, -1).slice(0, 300)}`, "this is a bug in gen; please report it with the spec file");
+    }
     const id = typeof loaded.value.id === "string" ? loaded.value.id : undefined;
     if (id && owners.has(id)) report.error("DS1206", ["id"], `pipeline id '${id}' is already used by ${owners.get(id)}`);
     else if (id) owners.set(id, file);
@@ -68,7 +78,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     }
   }
   diagnostics.push(...(await typecheck));
-  const sorted = sortDiagnostics(withoutEchoes(diagnostics));
+  const sorted = sortDiagnostics(withoutEchoes(diagnostics)).map((d) => (d.hint ? d : { ...d, hint: DEFAULT_HINTS[d.code] }));
   if (hasErrors(sorted)) return { files: new Map(), diagnostics: sorted, pipelines };
   return { files: emitAll(pipelines), diagnostics: sorted, pipelines };
 }
@@ -89,6 +99,26 @@ function lazyLocator(root: string): (file: string, path: string) => Promise<Part
     }
     const sf = project.getSourceFile(abs) ?? project.addSourceFileAtPath(abs);
     return locateFn(sf, path ? path.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p)) : []);
+  };
+}
+
+/**
+ * Every generated file names its spec in a header comment (Python, SQL and YAML that dbt renders as
+ * Jinja), so the path may hold only characters that cannot end the comment or open a template.
+ */
+const SAFE_SPEC_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/;
+
+function unsafeSpecPath(file: string): Diagnostic {
+  const shown = JSON.stringify(file).slice(1, -1);
+  return {
+    code: "DS1005",
+    severity: "error",
+    file: shown,
+    path: "",
+    line: 1,
+    col: 1,
+    message: `the spec file path "${shown}" has characters a generated header cannot carry`,
+    hint: "rename it to letters, digits, '_', '.', '-' (e.g. daily_metrics.pipeline.ts)",
   };
 }
 

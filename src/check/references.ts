@@ -11,10 +11,10 @@ export function checkTables(spec: CheckedSpec, report: Reporter): void {
   for (const [name, t] of Object.entries(spec.source.tables)) {
     const base = ["source", "tables", name];
     t.primaryKey.forEach((c, i) => {
-      if (!(c in t.columns)) report.error("DS1216", [...base, "primaryKey", i], `primary key column '${c}' is not declared in ${name}.columns`);
+      if (!Object.hasOwn(t.columns, c)) report.error("DS1216", [...base, "primaryKey", i], `primary key column '${c}' is not declared in ${name}.columns`);
     });
     if (t.extract.mode === "incremental") {
-      const type = t.columns[t.extract.cursor];
+      const type = Object.hasOwn(t.columns, t.extract.cursor) ? t.columns[t.extract.cursor] : undefined;
       if (!type) report.error("DS1216", [...base, "extract", "cursor"], `cursor '${t.extract.cursor}' is not declared in ${name}.columns`);
       else if (type !== "timestamptz" && type !== "date")
         report.error("DS1214", [...base, "extract", "cursor"], `cursor '${t.extract.cursor}' is ${type}; an incremental cursor must be timestamptz or date`, "timestamps without a zone cannot be placed in the pipeline's calendar day");
@@ -46,9 +46,9 @@ export function checkModels(spec: CheckedSpec, deps: ReadonlyMap<string, SqlDeps
         if (typeof t !== "object" || !("relationships" in t)) return;
         const { to, field } = t.relationships;
         const path = [...base, "columns", col, "tests", i, "relationships"];
-        const target = spec.models[to];
+        const target = Object.hasOwn(spec.models, to) ? spec.models[to] : undefined;
         if (!target) report.error("DS1204", [...path, "to"], `relationships test on ${name}.${col} names unknown model '${to}'`);
-        else if (!(field in target.columns)) report.error("DS1204", [...path, "field"], `relationships test on ${name}.${col} names '${to}.${field}', which ${to} does not declare`);
+        else if (!Object.hasOwn(target.columns, field)) report.error("DS1204", [...path, "field"], `relationships test on ${name}.${col} names '${to}.${field}', which ${to} does not declare`);
       });
     }
   }
@@ -56,13 +56,13 @@ export function checkModels(spec: CheckedSpec, deps: ReadonlyMap<string, SqlDeps
 
 export function checkReport(spec: CheckedSpec, deps: ReadonlyMap<string, SqlDeps>, report: Reporter): void {
   const r = spec.report;
-  const model = spec.models[r.model];
+  const model = Object.hasOwn(spec.models, r.model) ? spec.models[r.model] : undefined;
   if (!model) {
     report.error("DS1205", ["report", "model"], `report model '${r.model}' is not a model of this pipeline`);
     return;
   }
   const outputs = deps.get(r.model)?.outputs ?? null;
-  const produces = (c: string) => c in model.columns && (!outputs || outputs.includes(c));
+  const produces = (c: string) => Object.hasOwn(model.columns, c) && (!outputs || outputs.includes(c));
   if (!produces(r.dayColumn)) report.error("DS1219", ["report", "dayColumn"], `'${r.dayColumn}' is not a column of ${r.model}`);
   r.kpis.forEach((k, i) => {
     if (!produces(k.column))

@@ -2,7 +2,7 @@
  * Turns each model's and test's `sql` (text, `{ file }`, or a function of typed helpers) into dbt SQL
  * text. Functions are called here, once, with helpers that write the Jinja dbt expects.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { Reporter } from "./context.ts";
 
@@ -34,15 +34,32 @@ export function resolveSql(
       if (typeof text === "string") return { text, file: null };
       ctx.report.error("DS1101", ctx.path, "sql function must return a string");
     } catch (err) {
-      ctx.report.error("DS1101", ctx.path, `sql function threw: ${err instanceof Error ? err.message : String(err)}`);
+      ctx.report.error("DS1101", ctx.path, `sql function threw: ${oneLineText(err)}`, "the function is called once at build time with the typed helpers");
     }
     return undefined;
   }
   const abs = join(ctx.root, dirname(ctx.specFile), input.file);
   const rel = relative(ctx.root, abs).split("\\").join("/");
-  if (rel.startsWith("..") || !existsSync(abs)) {
-    ctx.report.error("DS1004", [...ctx.path, "file"], `SQL file not found: ${rel}`, "paths are relative to the spec file");
+  if (rel.startsWith("..") || !statSync(abs, { throwIfNoEntry: false })?.isFile()) {
+    const what = statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? "is a folder, not a file" : "not found";
+    ctx.report.error("DS1004", [...ctx.path, "file"], `SQL file ${what}: ${rel}`, "paths are relative to the spec file and stay inside the project");
     return undefined;
   }
-  return { text: readFileSync(abs, "utf8"), file: rel };
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (err) {
+    ctx.report.error("DS1004", [...ctx.path, "file"], `SQL file cannot be read: ${rel}: ${(err as Error).message}`, "check the file's permissions");
+    return undefined;
+  }
+  return { text, file: rel };
+}
+
+/** What a thrown value says, on one line with anything unprintable escaped. */
+function oneLineText(err: unknown): string {
+  try {
+    return JSON.stringify(err instanceof Error ? String(err.message) : String(err)).slice(1, -1).slice(0, 300);
+  } catch {
+    return "a value that cannot be printed";
+  }
 }

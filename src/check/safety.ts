@@ -23,7 +23,11 @@ export function checkTemplateSafety(spec: CheckedSpec, report: Reporter): void {
     for (const [col, doc] of Object.entries(m.columns)) {
       check(doc.description, ["models", name, "columns", col, "description"], "a description");
       (doc.tests ?? []).forEach((t, i) => {
-        if (typeof t === "object" && "expression" in t) check(t.expression.sql, ["models", name, "columns", col, "tests", i, "expression", "sql"], "an expression test");
+        const at = ["models", name, "columns", col, "tests", i];
+        if (typeof t === "object" && "expression" in t) check(t.expression.sql, [...at, "expression", "sql"], "an expression test");
+        // dbt renders test arguments as Jinja while parsing the project.
+        if (typeof t === "object" && "accepted_values" in t)
+          t.accepted_values.values.forEach((v, j) => check(typeof v === "string" ? v : undefined, [...at, "accepted_values", "values", j], "an accepted value"));
       });
     }
   }

@@ -6,6 +6,7 @@
 import { PARTITION_COLUMN } from "../ir/types.ts";
 import { jinjaRefs } from "../sql/jinja.ts";
 import { parseDbtSql } from "../sql/parse-sql.ts";
+import { checkDbtJinja } from "../sql/jinja-allowlist.ts";
 import type { CheckedSpec } from "../spec/schema.ts";
 import type { Reporter } from "./context.ts";
 import type { ResolvedSql } from "./resolve-sql.ts";
@@ -31,12 +32,21 @@ export function checkSql(
   report: Reporter,
 ): SqlDeps | undefined {
   const what = `${owner.kind} ${owner.name}`;
+  const problem = checkDbtJinja(sql.text);
+  if (problem) {
+    const code = problem.kind === "syntax" ? "DS1207" : "DS1212";
+    const msg = `${what}: ${problem.message}`;
+    const at = lineCol(sql.text, problem.offset);
+    if (sql.file) report.at({ code, file: sql.file, path: path.join("."), ...at, message: msg, hint: problem.hint });
+    else report.error(code, path, msg, `${problem.hint} (line ${at.line} of the SQL)`);
+    return undefined;
+  }
   const refs = new Set<string>();
   const sources = new Set<string>();
   for (const r of jinjaRefs(sql.text)) {
     if (r.kind === "ref") {
       const name = r.args[0] ?? "";
-      if (!(name in spec.models)) {
+      if (!Object.hasOwn(spec.models, name)) {
         const known = Object.keys(spec.models).sort().join(", ");
         report.error("DS1201", path, `${what}: ref('${name}') names no model of this pipeline`, `models: ${known}`);
       } else refs.add(name);
@@ -44,7 +54,7 @@ export function checkSql(
       const [sourceName = "", table = ""] = r.args;
       if (sourceName !== spec.source.name) {
         report.error("DS1218", path, `${what}: source('${sourceName}', ...) is unknown`, `this pipeline's source is '${spec.source.name}'`);
-      } else if (!(table in spec.source.tables)) {
+      } else if (!Object.hasOwn(spec.source.tables, table)) {
         const known = Object.keys(spec.source.tables).sort().join(", ");
         report.error("DS1202", path, `${what}: source('${sourceName}', '${table}') names no declared table`, `tables: ${known}`);
       } else sources.add(table);
@@ -53,7 +63,7 @@ export function checkSql(
   const parsed = parseDbtSql(sql.text);
   if (!parsed.ok) {
     const msg = `${what}: SQL does not parse: ${parsed.message}`;
-    if (sql.file) report.at({ code: "DS1207", file: sql.file, path: path.join("."), ...lineCol(sql.text, parsed.offset), message: msg });
+    if (sql.file) report.at({ code: "DS1207", file: sql.file, path: path.join("."), ...lineCol(sql.text, parsed.offset), message: msg, hint: "fix the SQL at this position" });
     else report.error("DS1207", path, msg, `near line ${lineCol(sql.text, parsed.offset).line} of the SQL`);
     return undefined;
   }
@@ -80,7 +90,7 @@ function checkSourceColumns(
     const table = c.table ? byPlaceholder.get(c.table) : c.column && !aliases.has(c.column) ? soleTable : undefined;
     if (!table) continue;
     const declared = spec.source.tables[table]?.columns ?? {};
-    if (c.column in declared || c.column === PARTITION_COLUMN || reported.has(`${table}.${c.column}`)) continue;
+    if (Object.hasOwn(declared, c.column) || c.column === PARTITION_COLUMN || reported.has(`${table}.${c.column}`)) continue;
     reported.add(`${table}.${c.column}`);
     report.error(
       "DS1208",

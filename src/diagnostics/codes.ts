@@ -8,6 +8,8 @@ export const CODES = {
   DS1002: "spec file failed to load",
   DS1003: "spec file does not default-export definePipeline(...)",
   DS1004: "SQL file not found",
+  DS1005: "spec file path cannot be named in generated files",
+  DS1007: "internal compiler error",
   // 11xx: field shape (zod)
   DS1101: "invalid field",
   // 12xx: cross-checks
@@ -40,6 +42,44 @@ export const CODES = {
   // 2xxx: usage
   DS2001: "bad command line",
   DS2002: "no spec files found",
+  DS2003: "output folder holds files gen did not write",
 } as const;
 
 export type Code = keyof typeof CODES;
+
+/**
+ * The hint a diagnostic carries when its check has nothing more specific to say: every diagnostic
+ * tells the reader what to do next.
+ */
+export const DEFAULT_HINTS: Record<Code, string> = {
+  DS1001: "the editor shows the same error; fix the spec's types",
+  DS1002: "fix the statement at this position so the file runs",
+  DS1003: 'import { definePipeline } from "dagspec"; export default definePipeline({ ... })',
+  DS1004: "paths are relative to the spec file",
+  DS1005: "rename it to letters, digits, '_', '.', '-' (e.g. daily_metrics.pipeline.ts)",
+  DS1007: "this is a bug in gen; please report it with the spec file",
+  DS1101: "see the field's documentation in the spec types (hover it in the editor)",
+  DS1201: "ref() names a key of `models`",
+  DS1202: "source() names a key of `source.tables`",
+  DS1203: "break the cycle: a model cannot read, directly or not, from itself",
+  DS1204: "name a declared model and one of its declared columns",
+  DS1205: "name a column the report model declares and selects",
+  DS1206: "pipeline ids are DAG ids and must be unique across spec files",
+  DS1207: "fix the SQL at this position",
+  DS1208: "declare the column in the source table, or stop reading it",
+  DS1209: "deliverBy is a local time after the run's scheduled start",
+  DS1210: "deliverBy must come before the next run starts",
+  DS1211: "this is a compiler bug in lowering; please report it with the spec",
+  DS1212: "it would be executed downstream; remove it",
+  DS1213: 'example: "0 6 * * *" (06:00 every day)',
+  DS1214: "timestamps without a zone cannot be placed in the pipeline's calendar day",
+  DS1215: "schedule the run after the daylight-saving change hour (e.g. after 03:00)",
+  DS1216: "declare the column in the table's columns",
+  DS1217: "declare the column in the model's columns",
+  DS1218: "source() names this pipeline's source.name",
+  DS1219: "dayColumn names a column of the report model",
+  DS1220: "select the column in the SQL, or remove it from columns",
+  DS2001: "run `gen --help`",
+  DS2002: "spec files are named <name>.pipeline.ts",
+  DS2003: "choose an empty folder or one holding only gen's output",
+};

@@ -1,4 +1,5 @@
 import type { Code } from "./codes.ts";
+import { byCodePoint } from "../util/code-point-order.ts";
 
 /** `note`: worth knowing, never fails a build (e.g. a column the live source has and the spec does not use). */
 export type Severity = "error" | "warning" | "note";
@@ -25,10 +26,10 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(
     (a, b) =>
-      a.file.localeCompare(b.file) ||
+      byCodePoint(a.file, b.file) ||
       (a.line ?? 0) - (b.line ?? 0) ||
       (a.col ?? 0) - (b.col ?? 0) ||
-      a.code.localeCompare(b.code) ||
-      a.message.localeCompare(b.message),
+      byCodePoint(a.code, b.code) ||
+      byCodePoint(a.message, b.message),
   );
 }

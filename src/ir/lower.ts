@@ -6,6 +6,7 @@ import type { CheckedSpec } from "../spec/schema.ts";
 import { formatDbtSql, formatReadinessSql } from "../sql/format-sql.ts";
 import { PARTITION_COLUMN } from "./types.ts";
 import type { ColumnTestIR, MaterializationIR, ModelIR, PipelineIR, SingularTestIR, SlaIR, TableIR, TaskIR, TestSeverity } from "./types.ts";
+import { byCodePoint } from "../util/code-point-order.ts";
 
 export interface LowerInput {
   spec: CheckedSpec;
@@ -33,7 +34,7 @@ export function lowerColumnTest(t: SpecColumnTest): ColumnTestIR {
 
 function lowerTables(spec: CheckedSpec): TableIR[] {
   return Object.entries(spec.source.tables)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => byCodePoint(a, b))
     .map(([name, t]) => ({
       name,
       schema: t.schema,
@@ -76,7 +77,7 @@ function lowerModels(input: LowerInput): ModelIR[] {
 
 function lowerTests(input: LowerInput): SingularTestIR[] {
   return Object.entries(input.spec.tests)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => byCodePoint(a, b))
     .map(([name, t]) => {
       const sql = input.tests.get(name)!;
       return { name, description: t.description ?? null, sql: formatDbtSql(sql.sql), severity: t.severity as TestSeverity, refs: sql.refs, sources: sql.sources };

@@ -9,7 +9,11 @@ import { z } from "zod";
 /** dbt/SQL/Python-safe identifier: no quoting ever needed, nothing to inject. */
 export const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 const ident = (what: string) =>
-  z.string().regex(IDENT, `${what} must be lowercase letters, digits and underscores, starting with a letter or underscore (max 63)`);
+  z
+    .string()
+    .regex(IDENT, `${what} must be lowercase letters, digits and underscores, starting with a letter or underscore (max 63)`)
+    // As an object key it would set the prototype instead of naming an entry: the name would vanish.
+    .refine((s) => s !== "__proto__", `${what} cannot be __proto__`);
 const connId = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,250}$/, "connection ids are letters, digits, '_', '.', '-'")

@@ -30,6 +30,13 @@ export function sourcesYml(ir: PipelineIR): string {
   });
 }
 
+/**
+ * dbt's accepted_values pastes each value between single quotes as it is, so `it's` ended the
+ * literal early and the test's SQL did not parse: a quote inside is doubled, as SQL escapes it on
+ * both PostgreSQL and DuckDB.
+ */
+const inQuotes = (v: string | number) => (typeof v === "number" ? v : v.replace(/'/g, "''"));
+
 function testYaml(t: ColumnTestIR, column: string, dayColumn: string | null): unknown {
   const settings = {
     ...(t.severity === "warn" ? { severity: "warn" } : {}),
@@ -41,7 +48,7 @@ function testYaml(t: ColumnTestIR, column: string, dayColumn: string | null): un
     case "not_null":
       return Object.keys(settings).length ? { [t.kind]: config } : t.kind;
     case "accepted_values":
-      return { accepted_values: { arguments: { values: t.values }, ...config } };
+      return { accepted_values: { arguments: { values: t.values.map(inQuotes) }, ...config } };
     case "relationships":
       return { relationships: { arguments: { to: `ref('${t.to}')`, field: t.field }, ...config } };
     case "expression":
