@@ -1,19 +1,24 @@
 #!/usr/bin/env node
-// `npm run bench`: compiler timings, then the runtime's extract throughput (pytest-free script).
-import { createJiti } from "jiti";
+// `npm run bench [-- --sizes 1000000 5000000 --reps 5 --only extract gen --fresh]`: the side-by-side
+// benchmarks of test/bench/run.py (extract vs psql \copy, pandas and ADBC; gen build for 1 and 50
+// pipelines), written to test-artifacts/bench/, then the parse time of each generated DAG file.
+// On a shared machine run it as `flock /tmp/dagspec-heavy.lock npm run bench`.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
-const { benchCompile } = await jiti.import("../test/bench/compile.bench.ts");
-console.log("compiler (median of 5 runs)");
-for (const line of await benchCompile()) console.log(`  ${line}`);
+for (const script of ["setup-python.sh", "ensure-postgres.sh"]) {
+  const r = spawnSync("bash", [`${root}scripts/${script}`], { stdio: "inherit" });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+const bench = spawnSync(`${root}.venv/bin/python`, [`${root}test/bench/run.py`, ...process.argv.slice(2)], {
+  stdio: "inherit",
+  cwd: root,
+});
+if (bench.status !== 0) process.exit(bench.status ?? 1);
 
 // Parse cost of each generated DAG file after Airflow's own imports: what the dag-processor pays
 // every min_file_process_interval and a worker before every task.
-spawnSync("bash", [`${root}scripts/setup-python.sh`], { stdio: "inherit" });
 const parseBench = `
 import glob, importlib.util, statistics, sys, time
 sys.path.insert(0, "airflow/plugins")
@@ -27,13 +32,5 @@ for path in sorted(glob.glob("generated/dags/*.py")):
     print(f"  {path:<50} parse {statistics.median(samples) * 1000:7.1f} ms (median of 20)")
 `;
 console.log("\ngenerated DAG files");
-spawnSync(`${root}.venv/bin/python`, ["-c", parseBench], { stdio: "inherit", cwd: root });
-
-const extractBench = `${root}test/python/bench_extract.py`;
-if (existsSync(extractBench)) {
-  spawnSync("bash", [`${root}scripts/setup-python.sh`], { stdio: "inherit" });
-  spawnSync("bash", [`${root}scripts/ensure-postgres.sh`], { stdio: "inherit" });
-  console.log("\nruntime extract (Postgres -> Parquet)");
-  const r = spawnSync(`${root}.venv/bin/python`, [extractBench, ...process.argv.slice(2)], { stdio: "inherit", cwd: root });
-  process.exitCode = r.status ?? 1;
-}
+const parse = spawnSync(`${root}.venv/bin/python`, ["-c", parseBench], { stdio: "inherit", cwd: root });
+process.exitCode = parse.status ?? 1;

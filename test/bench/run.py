@@ -1,0 +1,429 @@
+"""`npm run bench`: side-by-side benchmarks, interleaved runs, medians; never asserted in tests.
+
+    .venv/bin/python test/bench/run.py [--sizes 1000000 5000000] [--reps 5] [--only extract gen] [--fresh]
+
+Writes test-artifacts/bench/bench.md (the table the README's performance section shows) and
+bench.json (every sample). Run it under the shared lock on a machine others use:
+``flock /tmp/dagspec-heavy.lock npm run bench``; the report records the load average before and
+after, since other work on the machine inflates wall times.
+
+Comparisons:
+- extract of one day of orders (1M and 5M rows) into Parquet: dagspec's extract vs ``psql \\copy``
+  of the same query to /dev/null (the practical ceiling) vs the pandas path SqlToS3Operator takes
+  vs an ADBC ``fetch_arrow_table`` + ``write_table`` script (in a scratch venv made here);
+- ``gen build`` of the seed spec and of 50 pipelines, each a fresh process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import orders_source as src  # noqa: E402
+from harness import Contender, interleaved, summarise  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+OUT = REPO / "test-artifacts" / "bench"
+PYTHON = str(REPO / ".venv" / "bin" / "python")
+ADBC_VENV = REPO / ".cache" / "bench" / "adbc-venv"
+# The ADBC contender's packages, from PyPI; pyarrow is the version dagspec's runtime pins, so the
+# Parquet writer is the same on both sides.
+ADBC_PACKAGES = ["adbc-driver-postgresql==1.13.0", "adbc-driver-manager==1.13.0", "pyarrow==26.0.1"]
+# pandas (with numpy) is no dependency of dagspec: the pandas contender imports it from this folder,
+# installed from PyPI next to the project venv's Airflow, its provider hooks and SQLAlchemy.
+PANDAS_SITE = REPO / ".cache" / "bench" / "pandas-site"
+PANDAS_PACKAGES = ["pandas==2.3.3", "numpy==2.3.5"]
+HERE = Path(__file__).resolve().parent
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# -- machine -----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    pg = subprocess.run(
+        ["psql", "-X", "-At", "-d", src.ADMIN, "-c", "SHOW server_version"], capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_gib, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip(),
+        "postgres": pg,
+        "commit": subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip(),
+    }
+
+
+# -- extract -----------------------------------------------------------------------------------
+
+
+def adbc_python() -> str:
+    """The scratch venv's interpreter, creating the venv from PyPI on first use."""
+    stamp = ADBC_VENV / ".packages"
+    want = "\n".join(ADBC_PACKAGES)
+    py = ADBC_VENV / "bin" / "python"
+    if not (stamp.exists() and stamp.read_text() == want and py.exists()):
+        log(f"creating the ADBC scratch venv {ADBC_VENV.relative_to(REPO)} ({', '.join(ADBC_PACKAGES)})")
+        shutil.rmtree(ADBC_VENV, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(ADBC_VENV)], check=True)
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *ADBC_PACKAGES], check=True
+        )
+        stamp.write_text(want)
+    return str(py)
+
+
+def pandas_site() -> str:
+    """A --target folder holding pandas and numpy for the project venv, made on first use."""
+    stamp = PANDAS_SITE / ".packages"
+    want = "\n".join(PANDAS_PACKAGES)
+    if not (stamp.exists() and stamp.read_text() == want):
+        log(f"installing {', '.join(PANDAS_PACKAGES)} into {PANDAS_SITE.relative_to(REPO)}")
+        shutil.rmtree(PANDAS_SITE, ignore_errors=True)
+        # --no-deps: their other dependencies (python-dateutil, pytz, tzdata) come with Airflow.
+        subprocess.run(
+            [
+                PYTHON,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--target",
+                str(PANDAS_SITE),
+                *PANDAS_PACKAGES,
+            ],
+            check=True,
+        )
+        stamp.write_text(want)
+    return str(PANDAS_SITE)
+
+
+def parquet_facts(out_dir: Path, expected_sum: Decimal, check_values: bool) -> dict[str, Any]:
+    """Types the contender stored amount and created_at as, and whether amounts kept every cent."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    files = sorted(out_dir.rglob("*.parquet"))
+    facts: dict[str, Any] = {"parquet_bytes": sum(f.stat().st_size for f in files)}
+    if not files:
+        return facts
+    schema = pq.read_schema(files[0])
+    amount_type = schema.field("amount").type
+    facts["amount_type"] = _type_label(amount_type)
+    facts["created_at_type"] = _type_label(schema.field("created_at").type)
+    if check_values:
+        col = pq.read_table(files, columns=["amount"]).column("amount")
+        if isinstance(amount_type, pa.BaseExtensionType):
+            # e.g. ADBC's arrow.opaque for numeric: judge the values it stores.
+            col = pa.chunked_array([c.storage for c in col.chunks], type=amount_type.storage_type)
+            facts["amount_type"] = _type_label(amount_type)
+            amount_type = amount_type.storage_type
+        if pa.types.is_decimal(amount_type):
+            total = pc.sum(col).as_py()
+        elif pa.types.is_string(amount_type) or pa.types.is_large_string(amount_type):
+            # pandas' astype(str) writes NULL as the text 'None'.
+            total = sum((Decimal(v) for v in col.to_pylist() if v not in (None, "None")), Decimal(0))
+        else:
+            # A binary float cannot hold 0.01: not exact, whatever its sum happens to print as.
+            total = None
+        facts["amount_sum_exact"] = total == expected_sum
+    return facts
+
+
+def _type_label(t: Any) -> str:
+    import pyarrow as pa
+
+    if isinstance(t, pa.BaseExtensionType):
+        return f"{t.extension_name} over {t.storage_type}"
+    return str(t)
+
+
+def extract_contenders(rows: int, scratch: Path) -> list[Contender]:
+    expected = _expected_sum(rows)
+    checked: set[str] = set()
+
+    def after(name: str, out_dir: Path):
+        def inspect() -> dict[str, Any]:
+            # The value check reads every amount back: once per contender and size is enough.
+            facts = parquet_facts(out_dir, expected, check_values=name not in checked)
+            checked.add(name)
+            shutil.rmtree(out_dir, ignore_errors=True)
+            return facts
+
+        return inspect
+
+    def out(name: str) -> Path:
+        return scratch / f"{name}-{rows}"
+
+    copy_cmd = f"\\copy ({src.QUERY}) to '/dev/null' (format csv)"
+    adbc_py = adbc_python()
+    return [
+        Contender(
+            "psql \\copy to /dev/null",
+            ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", src.conninfo(rows), "-c", copy_cmd],
+            shown=f"psql -X -d {src.database_name(rows)} -c \"\\copy (<query>) to '/dev/null' (format csv)\"",
+        ),
+        Contender(
+            "dagspec extract",
+            [PYTHON, str(HERE / "extract_contenders.py"), "dagspec", str(rows), str(out("dagspec"))],
+            shown=f".venv/bin/python test/bench/extract_contenders.py dagspec {rows} <lake>",
+            after=after("dagspec", out("dagspec")),
+        ),
+        Contender(
+            "ADBC fetch_arrow_table",
+            [adbc_py, str(HERE / "adbc_extract.py"), src.uri(rows), src.QUERY, str(out("adbc"))],
+            shown=".cache/bench/adbc-venv/bin/python test/bench/adbc_extract.py "
+            f"{src.uri(rows)} <query> <dir>",
+            after=after("adbc", out("adbc")),
+        ),
+        Contender(
+            "pandas (SqlToS3Operator)",
+            [PYTHON, str(HERE / "extract_contenders.py"), "pandas", str(rows), str(out("pandas"))],
+            env={"PYTHONPATH": pandas_site()},
+            shown=f"PYTHONPATH=.cache/bench/pandas-site .venv/bin/python test/bench/extract_contenders.py "
+            f"pandas {rows} <dir>",
+            after=after("pandas", out("pandas")),
+        ),
+    ]
+
+
+def _expected_sum(rows: int) -> Decimal:
+    import psycopg
+
+    q = f"SELECT sum(amount) FROM ({src.QUERY}) q"
+    with psycopg.connect(src.conninfo(rows)) as conn:
+        row = conn.execute(q).fetchone()
+    return row[0] if row else Decimal(0)
+
+
+def extract_section(rows: int, reps: int, fresh: bool, scratch: Path) -> dict[str, Any]:
+    src.ensure_database(rows, fresh=fresh, log=log)
+    contenders = extract_contenders(rows, scratch)
+    log(f"\nextract, {rows} rows of one day, {reps} interleaved rounds")
+    runs = interleaved(contenders, reps, log)
+    results = []
+    for c in contenders:
+        rs = runs[c.name]
+        # psql has no in-process timer: its process wall is its work (start-up is a few ms).
+        s = summarise(rs, seconds=lambda r: r.report.get("seconds", r.wall_s))
+        s["rows_per_s_median"] = round(rows / s["median_s"])
+        s["process_wall_median_s"] = round(statistics.median(r.wall_s for r in rs), 3)
+        facts = {k: v for r in rs for k, v in r.report.items() if k not in ("seconds", "rows", "bytes")}
+        for r in rs:
+            if "rows" in r.report and r.report["rows"] != rows:
+                raise RuntimeError(f"{c.name} wrote {r.report['rows']} rows, expected {rows}")
+        results.append({"name": c.name, "command": c.shown, **s, **facts})
+    base = next(r for r in results if r["name"].startswith("psql"))
+    for r in results:
+        r["x_psql"] = round(r["rows_per_s_median"] / base["rows_per_s_median"], 2)
+    return {"rows": rows, "contenders": results}
+
+
+# -- gen build ---------------------------------------------------------------------------------
+
+
+def gen_fixture(root: Path, copies: int) -> Path:
+    """A project with ``copies`` copies of the seed spec under distinct pipeline ids."""
+    text = (REPO / "specs" / "daily_metrics.pipeline.ts").read_text()
+    specs = root / "specs"
+    specs.mkdir(parents=True)
+    for i in range(copies):
+        renamed = text.replace('id: "daily_metrics_pipeline"', f'id: "daily_metrics_pipeline_{i:02d}"')
+        if renamed == text:
+            raise RuntimeError("seed spec id not found: update test/bench/run.py")
+        (specs / f"daily_metrics_{i:02d}.pipeline.ts").write_text(renamed)
+    return root
+
+
+def gen_section(reps: int, scratch: Path) -> dict[str, Any]:
+    fifty = gen_fixture(scratch / "gen-50", 50)
+    gen = str(REPO / "bin" / "gen.js")
+    contenders = [
+        Contender(
+            "gen build --check (seed spec)",
+            ["node", gen, "build", "--check"],
+            cwd=str(REPO),
+            shown="node bin/gen.js build --check",
+        ),
+        Contender(
+            "same, no transpile cache",
+            ["node", gen, "build", "--check"],
+            cwd=str(REPO),
+            env={"JITI_FS_CACHE": "false"},
+            shown="JITI_FS_CACHE=false node bin/gen.js build --check",
+        ),
+        Contender(
+            "gen build, 50 pipelines",
+            ["node", gen, "build", "--root", str(fifty)],
+            shown="node bin/gen.js build --root <50 copies of the seed spec>",
+        ),
+    ]
+    # One unrecorded run fills jiti's transpile cache, as any earlier `gen` command would have.
+    interleaved(contenders[:1], 1, lambda _m: None)
+    log(f"\ngen build, {reps} interleaved rounds (each a fresh process; type check included)")
+    runs = interleaved(contenders, reps, log)
+    results = [
+        {"name": c.name, "command": c.shown, **summarise(runs[c.name], seconds=lambda r: r.wall_s)}
+        for c in contenders
+    ]
+    return {"contenders": results}
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def render(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        "# dagspec benchmarks",
+        "",
+        f"`{report['command']}` at {report['started']} (commit {m['commit']}).",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}; "
+        f"PostgreSQL {m['postgres']} on loopback; Python {m['python']}, Node {m['node']}. "
+        "Load average before/after: "
+        f"{report['load_before']} / {report['load_after']} (other work on the machine inflates wall times).",
+        "",
+        "Medians over interleaved rounds, each run a fresh process; peak RSS is that process's own.",
+        "",
+    ]
+    for section in report.get("extract", []):
+        lines += [
+            f"## Extract: {section['rows']:,} orders of one day into Parquet",
+            "",
+            "| contender | runs | median s | min s | rows/s | x psql | peak RSS MiB "
+            "| amount stored as | amounts exact |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---|",
+        ]
+        for c in section["contenders"]:
+            exact = {True: "yes", False: "**no**"}.get(c.get("amount_sum_exact"), "n/a")
+            lines.append(
+                f"| {c['name']} | {c['runs']} | {c['median_s']:.2f} | {c['min_s']:.2f} "
+                f"| {c['rows_per_s_median']:,} | {c['x_psql']:.2f} | {c['peak_rss_mib_median']:.0f} "
+                f"| {c.get('amount_type', 'n/a')} | {exact} |"
+            )
+        lines += ["", "Commands:", ""]
+        lines += [f"- {c['name']}: `{c['command']}`" for c in section["contenders"]]
+        lines += [""]
+    lines += [
+        "Seconds are each contender's own timing of connect + read + write (after its imports);",
+        "psql's is its process wall. The query is the one dagspec's extract issues",
+        "(test/bench/orders_source.py).",
+        "",
+    ]
+    if "gen" in report:
+        lines += [
+            "## gen build (fresh process each run, TypeScript type check included)",
+            "",
+            "| what | runs | median s | min s | peak RSS MiB | command |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for c in report["gen"]["contenders"]:
+            lines.append(
+                f"| {c['name']} | {c['runs']} | {c['median_s']:.2f} | {c['min_s']:.2f} "
+                f"| {c['peak_rss_mib_median']:.0f} | `{c['command']}` |"
+            )
+        lines += [""]
+    lines += ["## Targets (issue 11)", ""] + [f"- {t}" for t in targets(report)] + [""]
+    return "\n".join(lines)
+
+
+def targets(report: dict[str, Any]) -> list[str]:
+    out = []
+    by_size = {s["rows"]: {c["name"]: c for c in s["contenders"]} for s in report.get("extract", [])}
+    for rows, cs in sorted(by_size.items()):
+        ours, adbc = cs["dagspec extract"], cs["ADBC fetch_arrow_table"]
+        ok = ours["x_psql"] >= 0.6 and ours["rows_per_s_median"] > adbc["rows_per_s_median"]
+        out.append(
+            f"extract at {rows:,} rows: {ours['x_psql']:.2f}x psql (target >= 0.6), "
+            f"{ours['rows_per_s_median'] / adbc['rows_per_s_median']:.2f}x ADBC (target > 1): "
+            f"{'met' if ok else 'missed'}"
+        )
+    if len(by_size) >= 2:
+        small, large = min(by_size), max(by_size)
+        a, b = by_size[small]["dagspec extract"], by_size[large]["dagspec extract"]
+        ratio = b["peak_rss_mib_median"] / a["peak_rss_mib_median"]
+        out.append(
+            f"extract peak RSS {large:,} / {small:,} rows: {b['peak_rss_mib_median']:.0f} / "
+            f"{a['peak_rss_mib_median']:.0f} MiB = {ratio:.2f} (target <= 1.3): "
+            f"{'met' if ratio <= 1.3 else 'missed'}"
+        )
+    if "gen" in report:
+        seed = report["gen"]["contenders"][0]
+        out.append(
+            f"gen build of the seed spec: median {seed['median_s']:.2f} s (target <= 1.5 s): "
+            f"{'met' if seed['median_s'] <= 1.5 else 'missed'}"
+        )
+    return out
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--reps", type=int, default=5, help="interleaved rounds per comparison")
+    parser.add_argument("--only", nargs="+", choices=["extract", "gen"], default=["extract", "gen"])
+    parser.add_argument("--fresh", action="store_true", help="drop and re-seed the scratch databases")
+    args = parser.parse_args()
+
+    report: dict[str, Any] = {
+        "command": "npm run bench -- " + " ".join(sys.argv[1:]) if sys.argv[1:] else "npm run bench",
+        "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "load_before": load_average(),
+    }
+    with tempfile.TemporaryDirectory(prefix="dagspec-bench-") as tmp:
+        scratch = Path(tmp)
+        if "gen" in args.only:
+            report["gen"] = gen_section(args.reps, scratch)
+        if "extract" in args.only:
+            report["extract"] = [extract_section(rows, args.reps, args.fresh, scratch) for rows in args.sizes]
+    report["load_after"] = load_average()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    md = render(report)
+    (OUT / "bench.md").write_text(md)
+    log("\n" + md)
+    log(f"wrote {(OUT / 'bench.md').relative_to(REPO)} and bench.json")
+
+
+if __name__ == "__main__":
+    main()
