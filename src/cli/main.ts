@@ -30,6 +30,7 @@ const USAGE = `usage: gen build [--check] [--emit-ir] [--against CONN] [--json] 
 usage: gen init [DIR]                      a new project that builds at once (gen init --help)
 usage: gen introspect --conn CONN ...      typed source declarations from a live database
 usage: gen deploy --to FOLDER|s3://B/P     install the build where Airflow reads it
+usage: gen status [--to T] [--airflow URL]  per pipeline: current, stale, missing, orphaned
 
 usage: gen airflow up|down|status|cli ...
   a native local Airflow (api-server, scheduler, dag-processor, triggerer) with the generated DAGs
@@ -80,6 +81,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   if (argv[0] === "init") return (await import("./init.ts")).runInit(argv.slice(1), io);
   if (argv[0] === "introspect") return (await import("./introspect.ts")).runIntrospect(argv.slice(1), io);
   if (argv[0] === "deploy") return (await import("./deploy.ts")).runDeploy(argv.slice(1), io);
+  if (argv[0] === "status") return (await import("./status.ts")).runStatus(argv.slice(1), io);
   if (argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
     io.stdout(USAGE);
     return 0;

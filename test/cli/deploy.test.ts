@@ -156,6 +156,10 @@ describe.skipIf(noMoto)("gen deploy --to s3://bucket/prefix (moto)", () => {
       expect(second.deleted).toEqual([]);
       expect(second.unchanged).toBe(true);
 
+      const st = captureIo(project);
+      expect(await run(["status", "--to", "s3://airflow-dags/prod"], st.io), st.out.stdout).toBe(0);
+      expect(st.out.stdout).toMatch(/inventory_snapshot\s+current/);
+
       await s3.send(new PutObjectCommand({ Bucket: "airflow-dags", Key: "prod/dags/not_ours.py", Body: "# someone else's\n" }));
       rmSync(join(project, "specs/inventory.pipeline.ts"));
       const c = captureIo(project);
@@ -167,6 +171,9 @@ describe.skipIf(noMoto)("gen deploy --to s3://bucket/prefix (moto)", () => {
       expect(left.filter((k) => k.includes("inventory_snapshot"))).toEqual([]);
       expect(left).toContain("prod/dags/not_ours.py");
       expect(left).toContain("prod/dags/daily_metrics_pipeline.py");
+      const st2 = captureIo(project);
+      expect(await run(["status", "--to", "s3://airflow-dags/prod", "--json"], st2.io)).toBe(0);
+      expect(JSON.parse(st2.out.stdout).deployment.pipelines.map((x: { id: string }) => x.id)).toEqual(["daily_metrics_pipeline"]);
     } finally {
       rmSync(project, { recursive: true, force: true });
     }

@@ -1,0 +1,118 @@
+/**
+ * The few Airflow 3 REST API (/api/v2) reads `gen status --airflow` needs: the DAGs the DAG
+ * processor parsed (paused state, file), each DAG's parsed source (its `# spec-hash:` header line),
+ * and import errors. Authentication: a token from AIRFLOW_API_TOKEN, or one from SimpleAuthManager's
+ * POST /auth/token with the user and password in the URL or AIRFLOW_API_USER / AIRFLOW_API_PASSWORD,
+ * or none (an api-server with all-admins or another front door). Credentials are never printed.
+ */
+export interface ParsedDag {
+  dagId: string;
+  isPaused: boolean;
+  fileloc: string;
+  relativeFileloc: string | null;
+}
+
+export interface ImportError {
+  filename: string;
+  stackTrace: string;
+}
+
+export class AirflowApiError extends Error {}
+
+export interface AirflowAuth {
+  token?: string;
+  username?: string;
+  password?: string;
+}
+
+/** The base URL without credentials, and the credentials it carried. */
+export function splitAirflowUrl(raw: string, env: NodeJS.ProcessEnv = process.env): { base: string; auth: AirflowAuth } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new AirflowApiError(`--airflow ${raw} is not a URL (example: http://127.0.0.1:8080)`);
+  }
+  const auth: AirflowAuth = {
+    token: env.AIRFLOW_API_TOKEN || undefined,
+    username: decodeURIComponent(url.username) || env.AIRFLOW_API_USER || undefined,
+    password: decodeURIComponent(url.password) || env.AIRFLOW_API_PASSWORD || undefined,
+  };
+  url.username = "";
+  url.password = "";
+  return { base: url.toString().replace(/\/+$/, ""), auth };
+}
+
+export class AirflowApi {
+  private token: string | undefined;
+
+  constructor(
+    readonly base: string,
+    private readonly auth: AirflowAuth,
+    private readonly timeoutMs = 15_000,
+  ) {
+    this.token = auth.token;
+  }
+
+  private async request(path: string, init: RequestInit = {}): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      throw new AirflowApiError(`cannot reach Airflow at ${this.base}: ${(err as Error).message}`);
+    }
+    return res;
+  }
+
+  private async login(): Promise<void> {
+    if (this.token || !this.auth.username) return;
+    const res = await this.request("/auth/token", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: this.auth.username, password: this.auth.password ?? "" }),
+    });
+    if (!res.ok) throw new AirflowApiError(`Airflow at ${this.base} refused the login of ${this.auth.username} (HTTP ${res.status}): check the user and password`);
+    this.token = ((await res.json()) as { access_token: string }).access_token;
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    await this.login();
+    const res = await this.request(path, { headers: { accept: "application/json", ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) } });
+    if (res.status === 401 || res.status === 403) {
+      throw new AirflowApiError(`Airflow at ${this.base} answered HTTP ${res.status} to ${path}: pass user:password in the URL, or set AIRFLOW_API_USER/AIRFLOW_API_PASSWORD or AIRFLOW_API_TOKEN`);
+    }
+    if (!res.ok) throw new AirflowApiError(`Airflow at ${this.base} answered HTTP ${res.status} to ${path}`);
+    return (await res.json()) as T;
+  }
+
+  async dags(): Promise<ParsedDag[]> {
+    const out: ParsedDag[] = [];
+    for (let offset = 0; ; offset += 100) {
+      const page = await this.get<{ dags: { dag_id: string; is_paused: boolean; fileloc: string; relative_fileloc: string | null }[]; total_entries: number }>(`/api/v2/dags?limit=100&offset=${offset}`);
+      out.push(...page.dags.map((d) => ({ dagId: d.dag_id, isPaused: d.is_paused, fileloc: d.fileloc, relativeFileloc: d.relative_fileloc })));
+      if (!page.dags.length || out.length >= page.total_entries) return out;
+    }
+  }
+
+  /** The spec hash in the header of the DAG's parsed source, or null for a DAG dagspec did not generate. */
+  async specHash(dagId: string): Promise<string | null> {
+    const src = await this.get<{ content: string | null }>(`/api/v2/dagSources/${encodeURIComponent(dagId)}`);
+    return parseSpecHash(src.content ?? "");
+  }
+
+  async importErrors(): Promise<ImportError[]> {
+    const out: ImportError[] = [];
+    for (let offset = 0; ; offset += 100) {
+      const page = await this.get<{ import_errors: { filename: string; stack_trace: string }[]; total_entries: number }>(`/api/v2/importErrors?limit=100&offset=${offset}`);
+      out.push(...page.import_errors.map((e) => ({ filename: e.filename, stackTrace: e.stack_trace })));
+      if (!page.import_errors.length || out.length >= page.total_entries) return out;
+    }
+  }
+}
+
+/** `# spec-hash: <16 hex>` in the first lines of a generated DAG file (src/emit/header.ts). */
+export function parseSpecHash(source: string): string | null {
+  const head = source.split("\n", 5).join("\n");
+  if (!/^# Generated by gen from /m.test(head)) return null;
+  return /^# spec-hash: ([0-9a-f]{16})$/m.exec(head)?.[1] ?? null;
+}
