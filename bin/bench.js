@@ -21,7 +21,6 @@ if (bench.status !== 0) process.exit(bench.status ?? 1);
 // every min_file_process_interval and a worker before every task.
 const parseBench = `
 import glob, importlib.util, statistics, sys, time
-sys.path.insert(0, "airflow/plugins")
 import airflow.sdk, airflow.providers.common.sql.sensors.sql  # Airflow's own imports, paid once
 for path in sorted(glob.glob("generated/dags/*.py")):
     samples = []

@@ -64,7 +64,7 @@ for _ in $(seq 1 50); do grep -q "pagerduty events api" "$demo/local-services.lo
 if [ ! -f "$demo/warehouse/$pipeline.duckdb" ]; then
   # The first build is a full build over the lake: give it two weeks of history for the trend.
   step "history: the 14 days before $day into the lake (first run only)"
-  PYTHONPATH="$root/airflow/plugins" .venv/bin/python airflow/local/extract_history.py "generated/dags/$pipeline.py" \
+  .venv/bin/python airflow/local/extract_history.py "generated/dags/$pipeline.py" \
     --through "$(date -d "$day - 1 day" +%F)" --days 14 | tail -n 3
 fi
 

@@ -17,7 +17,8 @@ import { ManifestError } from "../deploy/manifest.ts";
 export const DEPLOY_USAGE = `usage: gen deploy --to <FOLDER | s3://BUCKET/PREFIX> [--json] [--specs DIR] [--root DIR]
 
   Compiles the specs and installs the build where Airflow reads it: dags/<id>.py, dbt/<id>/ and the
-  runtime (plugins/dagspec_runtime). Files of pipelines removed from the repo are removed there;
+  runtime package (runtime/: install it with pip install --no-deps FOLDER/runtime) and the docs
+  plugin (plugins/). Files of pipelines removed from the repo are removed there;
   nothing dagspec did not deploy is ever touched.
 
   FOLDER               an Airflow installation's folder: point dags_folder at FOLDER/dags and

@@ -1,7 +1,10 @@
 /**
  * What a deployment installs: the build's in-memory file map (dags/, dbt/, the same map `gen build`
- * writes) plus the runtime the generated DAGs import, from this dagspec's own airflow/plugins, so
- * the runtime deployed is always the one of the compiler that generated the DAGs.
+ * writes) plus, from this dagspec's own tree, the plugins folder (the dbt docs plugin) and the
+ * runtime package the generated DAGs import (`runtime/`: pyproject and sources, installed with
+ * `pip install --no-deps <folder>/runtime`), so the runtime deployed is always the one of the
+ * compiler that generated the DAGs. A DAG imported next to another runtime version fails with the
+ * contract's versioned message.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,9 +14,11 @@ import { listFiles } from "../build/output.ts";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Where the runtime lives in this package, and under which folder it is deployed. */
-export const RUNTIME_SOURCE = join(PACKAGE_ROOT, "airflow/plugins");
-export const RUNTIME_PREFIX = "plugins/";
+/** This package's folders a deployment carries, and under which folder each is deployed. */
+export const RUNTIME_SOURCES: readonly { source: string; prefix: string }[] = [
+  { source: join(PACKAGE_ROOT, "airflow/plugins"), prefix: "plugins/" },
+  { source: join(PACKAGE_ROOT, "airflow/runtime"), prefix: "runtime/" },
+];
 
 export interface Bundle {
   /** Deployed path -> content: `dags/<id>.py`, `dbt/<id>/...`, `plugins/...`. Sorted. */
@@ -26,11 +31,16 @@ export function dagspecVersion(): string {
   return (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
+/** Build leftovers of a local `pip install`, never part of the runtime's sources. */
+const NOT_SOURCE = /(^|\/)(__pycache__|build|[^/]*\.egg-info)\/|\.pyc$/;
+
 export function runtimeFiles(): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
-  for (const rel of listFiles(RUNTIME_SOURCE)) {
-    if (rel.endsWith(".pyc")) continue;
-    out.set(`${RUNTIME_PREFIX}${rel}`, readFileSync(join(RUNTIME_SOURCE, rel)));
+  for (const { source, prefix } of RUNTIME_SOURCES) {
+    for (const rel of listFiles(source)) {
+      if (NOT_SOURCE.test(rel)) continue;
+      out.set(`${prefix}${rel}`, readFileSync(join(source, rel)));
+    }
   }
   return out;
 }

@@ -2,7 +2,7 @@
  * Deploying into an Airflow installation's folders, atomically. Each deployment is written in full
  * to `<to>/.dagspec/releases/<release id>/` (with its manifest), then `<to>/.dagspec/current` is
  * swapped to it with one rename of a symlink: the commit point. The folders Airflow reads hold
- * stable symlinks through `current` (`dags/<id>.py`, `dbt/<id>`, `plugins/dagspec_runtime`, ...), so
+ * stable symlinks through `current` (`dags/<id>.py`, `dbt/<id>`, `plugins/<plugin>.py`, `runtime/src`, ...), so
  * a reader sees the whole old or the whole new deployment, never a mix. A pipeline's links are
  * removed before the swap that drops it and created after the swap that adds it. Nothing is touched
  * that dagspec did not create: an existing path in the way is reported, not replaced.
@@ -19,7 +19,7 @@ const KEEP_PREVIOUS = 1;
 
 export class DeployConflict extends Error {}
 
-/** The unit Airflow sees for a path: `dags/x.py`, `dbt/<id>`, `plugins/dagspec_runtime`, `plugins/x.py`. */
+/** The unit Airflow sees for a path: `dags/x.py`, `dbt/<id>`, `plugins/x.py`, `runtime/src`. */
 export function entryOf(path: string): string {
   const parts = path.split("/");
   return parts.slice(0, 2).join("/");

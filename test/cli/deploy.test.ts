@@ -51,7 +51,9 @@ describe("gen deploy --to <folder>", () => {
     for (const [p, b] of want) expect(readFileSync(join(to, p)).equals(b), p).toBe(true);
     expect(lstatSync(join(to, "dags/inventory_snapshot.py")).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(to, "dbt/inventory_snapshot"))).toBe("../.dagspec/current/dbt/inventory_snapshot");
-    expect(readlinkSync(join(to, "plugins/dagspec_runtime"))).toBe("../.dagspec/current/plugins/dagspec_runtime");
+    expect(readlinkSync(join(to, "plugins/dagspec_docs.py"))).toBe("../.dagspec/current/plugins/dagspec_docs.py");
+    expect(readlinkSync(join(to, "runtime/src"))).toBe("../.dagspec/current/runtime/src");
+    expect(existsSync(join(to, "runtime/src/dagspec_runtime/tasks.py"))).toBe(true);
     const manifest = JSON.parse(readFileSync(join(to, ".dagspec/current/manifest.json"), "utf8"));
     expect(Object.keys(manifest.files).sort()).toEqual([...want.keys()].sort());
     expect(manifest.pipelines.inventory_snapshot.specFile).toBe("specs/inventory.pipeline.ts");

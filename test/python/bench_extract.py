@@ -19,9 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "airflow" / "plugins"))
 
 ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 DS = "2026-03-08"

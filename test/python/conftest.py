@@ -24,10 +24,12 @@ from typing import Any
 
 import pytest
 
-from testenv import PLUGINS, REPO, S3_KEY, S3_SECRET  # noqa: E402,F401
+from testenv import REPO, S3_KEY, S3_SECRET  # noqa: E402,F401
 
-# Airflow puts its plugins folder on sys.path; do the same so tests import dagspec_runtime as tasks do.
-sys.path.insert(0, str(PLUGINS))
+# The tests import dagspec_runtime as the DAGs do: the wheel installed in .venv, not the source tree.
+# Rebuild it first when airflow/runtime changed (a no-op taking milliseconds otherwise), so an edit
+# is never tested against a stale install.
+subprocess.run(["bash", str(REPO / "scripts" / "setup-python.sh")], check=True)
 # Keep Airflow (imported by the wrapper tests) from writing into the user's ~/airflow.
 if "AIRFLOW_HOME" not in os.environ:
     _airflow_home = tempfile.mkdtemp(prefix="dagspec-pytest-airflow-")

@@ -20,7 +20,13 @@ def test_dockerfile_copies_the_three_deployment_folders_and_the_lock() -> None:
     text = (AIRFLOW / "Dockerfile").read_text()
     sources = re.findall(r"^COPY (?:--chown=\S+ )?(\S+) ", text, flags=re.M)
     assert sorted(sources) == sorted(
-        ["airflow/requirements.lock", "generated/dags/", "generated/dbt/", "airflow/plugins/"]
+        [
+            "airflow/requirements.lock",
+            "airflow/runtime/",
+            "generated/dags/",
+            "generated/dbt/",
+            "airflow/plugins/",
+        ]
     )
     for source in sources:
         assert (REPO / source).exists(), source

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from testenv import PLUGINS
+from testenv import PLUGINS, REPO
 
 HEAVY = ("pyarrow", "psycopg", "fsspec", "s3fs", "boto3", "botocore", "aiobotocore", "airflow")
 
@@ -21,7 +21,8 @@ def test_importing_modules_pulls_in_nothing_heavy() -> None:
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(PLUGINS)},
+        env={},
+        cwd=REPO / "test",  # nowhere near the sources: the installed package is what is imported
         capture_output=True,
         text=True,
         check=True,
@@ -29,14 +30,14 @@ def test_importing_modules_pulls_in_nothing_heavy() -> None:
     assert out.strip() == "[]"
 
 
-def test_airflow_plugin_manager_skips_the_package() -> None:
-    """Airflow's plugin loader imports every .py under the plugins folder as a top-level module
-    (``days``, ``lake``, ...) in every Airflow process; the package's .airflowignore keeps it out, and
-    only the dagspec_docs plugin module is loaded."""
+def test_plugins_folder_holds_only_the_docs_plugin() -> None:
+    """Airflow's plugin loader imports every .py under the plugins folder as a top-level module in
+    every Airflow process; the runtime is an installed package instead, and the folder's only module
+    is the dagspec_docs plugin."""
     # Private in 3.3 (what plugins_manager calls); the lock pins the version this is checked against.
     from airflow._shared.plugins_manager.plugins_manager import _load_plugins_from_plugin_directory
 
     plugins, import_errors = _load_plugins_from_plugin_directory(str(PLUGINS))
-    # The one real plugin is dagspec_docs.py beside the package (it serves the dbt docs).
+    # The one real plugin is dagspec_docs.py (it serves the dbt docs).
     assert ([p.name for p in plugins], import_errors) == (["dagspec_docs"], {})
     assert not {"days", "lake", "extract", "spec", "__init__"} & set(sys.modules)

@@ -7,4 +7,5 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGINS = REPO / "airflow" / "plugins"
+RUNTIME = REPO / "airflow" / "runtime"
 S3_KEY, S3_SECRET = "dagspec-test-key", "dagspec-test-secret"

@@ -1,6 +1,6 @@
 /**
  * The `PIPELINE` dict of a generated DAG: the runtime's whole view of the pipeline. Keys are the
- * contract with `airflow/plugins/dagspec_runtime`; change them together.
+ * contract with the `dagspec_runtime` package (`airflow/runtime`); change them together.
  */
 import type { PipelineIR } from "../../ir/types.ts";
 import type { PyValue } from "../python.ts";
