@@ -18,7 +18,7 @@ export interface PipelineState {
 
 export interface DeploymentStatus {
   pipelines: PipelineState[];
-  /** The runtime (plugins/) deployed with the DAGs. */
+  /** The runtime package (runtime/) and plugins (plugins/) deployed with the DAGs. */
   runtime: "current" | "stale" | "missing";
 }
 
