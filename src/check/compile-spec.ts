@@ -16,6 +16,8 @@ import { checkModels, checkReport, checkTables } from "./references.ts";
 import { checkSchedule } from "./schedule.ts";
 import { checkTemplateSafety } from "./safety.ts";
 import { checkPublishGates } from "./publish-gates.ts";
+import { checkDerivedIdentifiers } from "./identifiers.ts";
+import { checkReadinessSql } from "./readiness-sql.ts";
 
 export function compileSpec(root: string, specFile: string, raw: Record<string, unknown>, report: Reporter): PipelineIR | undefined {
   const spec = checkShape(raw, report);
@@ -49,6 +51,8 @@ export function compileSpec(root: string, specFile: string, raw: Record<string, 
   checkModels(spec, deps, report);
   checkReport(spec, deps, report);
   checkTemplateSafety(spec, report);
+  checkDerivedIdentifiers(spec, report);
+  checkReadinessSql(spec, report);
   const schedule = checkSchedule(spec, report);
 
   if (report.diagnostics.slice(before).some((d) => d.severity === "error") || !schedule || cycle) return undefined;

@@ -7,6 +7,8 @@ import { PARTITION_COLUMN } from "../ir/types.ts";
 import { jinjaRefs } from "../sql/jinja.ts";
 import { parseDbtSql } from "../sql/parse-sql.ts";
 import { checkDbtJinja } from "../sql/jinja-allowlist.ts";
+import { formatDbtSql } from "../sql/format-sql.ts";
+import { lineColOf as lineCol, oneLineMessage, UNSAFE_SQL_CHAR } from "./sql-text.ts";
 import type { CheckedSpec } from "../spec/schema.ts";
 import type { Reporter } from "./context.ts";
 import type { ResolvedSql } from "./resolve-sql.ts";
@@ -18,12 +20,6 @@ export interface SqlDeps {
   outputs: string[] | null;
 }
 
-function lineCol(text: string, offset: number): { line: number; col: number } {
-  const before = text.slice(0, Math.max(0, offset));
-  const lines = before.split("\n");
-  return { line: lines.length, col: (lines.at(-1)?.length ?? 0) + 1 };
-}
-
 export function checkSql(
   spec: CheckedSpec,
   owner: { kind: "model" | "test"; name: string },
@@ -32,6 +28,14 @@ export function checkSql(
   report: Reporter,
 ): SqlDeps | undefined {
   const what = `${owner.kind} ${owner.name}`;
+  const fail = (code: "DS1207" | "DS1212", offset: number, msg: string, hint: string) => {
+    const at = lineCol(sql.text, offset);
+    if (sql.file) report.at({ code, file: sql.file, path: path.join("."), ...at, message: `${what}: ${msg}`, hint });
+    else report.error(code, path, `${what}: ${msg}`, `${hint} (line ${at.line} of the SQL)`);
+    return undefined;
+  };
+  const bad = UNSAFE_SQL_CHAR.exec(sql.text);
+  if (bad) return fail("DS1207", bad.index, `SQL holds the character ${JSON.stringify(bad[0]).slice(1, -1) || "U+0000"}, which SQL tools read differently`, "use plain spaces and newlines");
   const problem = checkDbtJinja(sql.text);
   if (problem) {
     const code = problem.kind === "syntax" ? "DS1207" : "DS1212";
@@ -66,6 +70,12 @@ export function checkSql(
     if (sql.file) report.at({ code: "DS1207", file: sql.file, path: path.join("."), ...lineCol(sql.text, parsed.offset), message: msg, hint: "fix the SQL at this position" });
     else report.error("DS1207", path, msg, `near line ${lineCol(sql.text, parsed.offset).line} of the SQL`);
     return undefined;
+  }
+  try {
+    formatDbtSql(sql.text);
+  } catch (err) {
+    // The formatter rejects some SQL the parser accepts (backtick identifiers, dollar quoting).
+    return fail("DS1207", 0, `SQL cannot be laid out by the SQL formatter: ${oneLineMessage(err instanceof Error ? err.message : err)}`, "rewrite the construct the formatter names in plain PostgreSQL");
   }
   checkSourceColumns(spec, parsed.analysis, sources, what, path, report);
   // Bad references were reported above; the valid ones still feed the graph and later checks.

@@ -33,6 +33,7 @@ export const CODES = {
   DS1218: "unknown source name in source()",
   DS1219: "report day column is not a column of the report model",
   DS1220: "declared model column not produced by its SQL",
+  DS1221: "derived PostgreSQL name too long or not distinct",
   // 13xx: source drift, `gen build --against <conn>` (the spec against the live source catalogue)
   DS1301: "declared source table not found in the live database",
   DS1302: "declared source column not found in the live database",
@@ -79,6 +80,7 @@ export const DEFAULT_HINTS: Record<Code, string> = {
   DS1218: "source() names this pipeline's source.name",
   DS1219: "dayColumn names a column of the report model",
   DS1220: "select the column in the SQL, or remove it from columns",
+  DS1221: "PostgreSQL names are at most 63 bytes",
   DS1301: "compare the spec with the live catalogue (`gen introspect`)",
   DS1302: "compare the spec with the live catalogue (`gen introspect`)",
   DS1303: "compare the spec with the live catalogue (`gen introspect`)",

@@ -5,6 +5,7 @@
  * into a line and column in the spec file.
  */
 import { z } from "zod";
+import { IANA_ZONES, TZDATA_VERSION } from "../time/iana-zones.ts";
 
 /** dbt/SQL/Python-safe identifier: no quoting ever needed, nothing to inject. */
 export const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -16,17 +17,23 @@ const ident = (what: string) =>
     .refine((s) => s !== "__proto__", `${what} cannot be __proto__`);
 const connId = z
   .string()
-  .regex(/^[A-Za-z0-9_.-]{1,250}$/, "connection ids are letters, digits, '_', '.', '-'")
+  // Airflow allows 250 characters; 80 keeps every generated line that names one within ruff's 110.
+  .regex(/^[A-Za-z0-9_.-]{1,80}$/, "connection ids are 1-80 letters, digits, '_', '.', '-'")
   .describe("An Airflow connection id. Example: `app_db`.");
 /** Free text that ends up in Python strings, YAML and HTML: printable, single line unless stated. */
 const text = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), "control characters are not allowed");
+    .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), "control characters are not allowed")
+    // Half of a UTF-16 pair has no UTF-8 encoding: YAML and Python files would hold U+FFFD or fail.
+    .refine((s) => !/[\uD800-\uDFFF]/u.test(s), "a lone UTF-16 surrogate is not text");
 const oneLine = (max: number) => text(max).refine((s) => !/[\r\n]/.test(s), "must be a single line");
-/** A practical address check: one @, a dotted domain, nothing that could break a header line. */
-const email = z.string().regex(/^[^\s@"<>,;\\]+@[^\s@"'<>,;\\]+\.[A-Za-z]{2,}$/, "not an email address");
+/**
+ * A practical address check: one @, a dotted domain, printable ASCII only (no NUL or other control
+ * characters that could break a mail header line; smtplib sends addresses as ASCII).
+ */
+const email = z.string().max(254).regex(/^[!-~]+$/, "not an email address: printable ASCII only").regex(/^[^\s@"<>,;\\]+@[^\s@"'<>,;\\]+\.[A-Za-z]{2,}$/, "not an email address");
 const severity = z.enum(["error", "warn"]);
 
 export const columnType = z
@@ -104,19 +111,33 @@ const model = z
   })
   .strict();
 
+/** A relative lake or warehouse path is resolved under its root folder; `..` would leave it. */
+const staysUnder = (p: string) => !p.split("/").includes("..");
+const STAYS_UNDER = "a '..' segment would leave the root folder the path is resolved under";
+
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (24-hour)");
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "must be YYYY-MM-DD")
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), "not a calendar date");
-const timezone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(tz);
-  } catch {
-    return false;
-  }
-}, "not an IANA timezone (e.g. America/New_York)");
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), "not a calendar date")
+  // Airflow computes run dates with Python's datetime (years 1-9999) from the start date onwards,
+  // and JavaScript's Date.UTC reads years below 100 as 19xx: keep well inside both.
+  .refine((s) => s >= "1900-01-01" && s <= "2999-12-31", "a start date between 1900-01-01 and 2999-12-31");
+/**
+ * Exactly the names Airflow's pendulum resolves from the pinned tzdata, in their exact case and
+ * without deprecated links: JavaScript's Intl also accepts `america/new_york` and `US/Eastern`.
+ */
+const timezone = z.string().superRefine((tz, ctx) => {
+  if (IANA_ZONES.has(tz)) return;
+  const sameButCase = [...IANA_ZONES].find((z) => z.toLowerCase() === tz.toLowerCase());
+  const shown = JSON.stringify(tz).slice(1, -1);
+  ctx.addIssue({
+    code: "custom",
+    message: sameButCase
+      ? `'${shown}' is spelled '${sameButCase}' (Airflow's pendulum is case-sensitive)`
+      : `'${shown}' is not a canonical IANA timezone of tzdata ${TZDATA_VERSION} (deprecated links such as US/Eastern are refused; e.g. America/New_York)`,
+  });
+});
 
 export const pipelineSchema = z
   .object({
@@ -163,12 +184,12 @@ export const pipelineSchema = z
       .strict(),
     lake: z
       .discriminatedUnion("kind", [
-        z.object({ kind: z.literal("local"), path: z.string().regex(/^[A-Za-z0-9_./-]+$/, "a path of letters, digits, '_', '.', '/', '-'").optional() }).strict(),
+        z.object({ kind: z.literal("local"), path: z.string().max(80).regex(/^[A-Za-z0-9_./-]+$/, "a path of letters, digits, '_', '.', '/', '-'").refine(staysUnder, STAYS_UNDER).optional() }).strict(),
         z
           .object({
             kind: z.literal("s3"),
             bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "not a valid S3 bucket name"),
-            prefix: z.string().regex(/^[A-Za-z0-9_.\/-]*$/, "prefix is letters, digits, '_', '.', '/', '-'").optional(),
+            prefix: z.string().max(80).regex(/^[A-Za-z0-9_.\/-]*$/, "prefix is letters, digits, '_', '.', '/', '-'").optional(),
             connId: connId.default("aws_default"),
           })
           .strict(),
@@ -176,7 +197,7 @@ export const pipelineSchema = z
       .default({ kind: "local" }),
     warehouse: z
       .discriminatedUnion("kind", [
-        z.object({ kind: z.literal("duckdb"), path: z.string().regex(/^[A-Za-z0-9_./-]+\.duckdb$/, "a .duckdb file path").optional() }).strict(),
+        z.object({ kind: z.literal("duckdb"), path: z.string().max(80).regex(/^[A-Za-z0-9_./-]+\.duckdb$/, "a .duckdb file path").refine(staysUnder, STAYS_UNDER).optional() }).strict(),
         z.object({ kind: z.literal("postgres"), connId, schema: ident("schema"), rawSchema: ident("schema").optional() }).strict(),
       ])
       .default({ kind: "duckdb" }),

@@ -1,0 +1,16 @@
+import { definePipeline } from "dagspec";
+
+// A deprecated backward-compatibility link: Intl resolves it, the pinned tzdata list does not carry it.
+export default definePipeline({
+  id: "deprecated_zone",
+  description: "US/Eastern is a link.",
+  owner: "data",
+  schedule: { cron: "0 6 * * *", timezone: "US/Eastern", startDate: "2026-01-01" },
+  source: {
+    connId: "app_db",
+    readiness: { sql: "select true" },
+    tables: { t: { columns: { id: "bigint" }, primaryKey: ["id"], extract: { mode: "snapshot" } } },
+  },
+  models: { m: { layer: "marts", sql: "select ds, count(*) as n from {{ source('app', 't') }} group by ds", columns: { ds: {}, n: {} } } },
+  report: { model: "m", dayColumn: "ds", kpis: [{ column: "n", label: "Rows", format: "count" }], subject: "Daily", recipients: ["a@example.com"] },
+});
