@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PipelineIR } from "../ir/types.ts";
 import { lower } from "../ir/lower.ts";
+import { localImports } from "../load/local-imports.ts";
 import type { Reporter } from "./context.ts";
 import { checkShape } from "./shape.ts";
 import { resolveSql, type ResolvedSql, type SqlInput } from "./resolve-sql.ts";
@@ -60,6 +61,8 @@ export function compileSpec(root: string, specFile: string, raw: Record<string, 
   const sqlFiles = [...resolved.values()].map((r) => r.file).filter((f): f is string => f !== null).sort();
   const hash = createHash("sha256").update(readFileSync(join(root, specFile)));
   for (const f of sqlFiles) hash.update(`\0${f}\0`).update(readFileSync(join(root, f)));
+  // Local modules the spec imports (introspected sources, a shared base spec) are part of it too.
+  for (const f of localImports(root, specFile)) hash.update(`\0import\0${f}\0`).update(readFileSync(join(root, f)));
 
   const pick = (m: Map<string, SqlDeps>, prefix: string) =>
     new Map([...m].map(([n, d]) => [n, { sql: resolved.get(`${prefix}:${n}`)!.text, refs: d.refs, sources: d.sources }]));

@@ -18,7 +18,7 @@ export interface PipelineIR {
   tags: string[];
   /** Repository-relative POSIX path of the spec file. */
   specFile: string;
-  /** sha256 of the spec file and the SQL files it reads, first 16 hex digits. */
+  /** sha256 of the spec file, the SQL files it reads and the local modules it imports, first 16 hex digits. */
   specHash: string;
   schedule: ScheduleIR;
   sla: SlaIR | null;
