@@ -11,7 +11,7 @@ import pendulum
 from airflow.providers.common.sql.sensors.sql import SqlSensor
 from airflow.sdk import DAG, CronTriggerTimetable, task
 
-# dagspec's runtime helpers, deployed into Airflow's plugins folder (airflow/plugins in the repo).
+# dagspec's runtime: the dagspec-runtime package installed beside Airflow (airflow/runtime in the repo).
 from dagspec_runtime import tasks
 from dagspec_runtime.alerts import failure_alert
 
