@@ -1,7 +1,8 @@
 """A ``gen deploy --to <folder>`` installation as Airflow and the runtime see it: the DAG files
 (symlinks through the release swap) import in Airflow's DagBag with no import errors, the deployed
-``plugins/`` holds an importable ``dagspec_runtime``, and a task finds its dbt project from the DAG
-file's location (``dags/../dbt/<id>``), as the runtime resolves it."""
+``runtime/`` holds the sources of the ``dagspec_runtime`` package (what ``pip install --no-deps
+<folder>/runtime`` installs), ``plugins/`` the docs plugin, and a task finds its dbt project from
+the DAG file's location (``dags/../dbt/<id>``), as the runtime resolves it."""
 
 from __future__ import annotations
 
@@ -47,14 +48,18 @@ def test_a_deployed_folder_is_what_airflow_and_the_runtime_expect(
         REPO / "generated" / "dbt" / "daily_metrics_pipeline" / "dbt_project.yml"
     ).read_bytes()
 
-    # Only the deployed plugins folder on the path, as Airflow sets it: the runtime imports from there.
+    assert (home / "plugins" / "dagspec_docs.py").is_file()
+    assert (home / "runtime" / "pyproject.toml").read_bytes() == (
+        REPO / "airflow" / "runtime" / "pyproject.toml"
+    ).read_bytes()
+    # The deployed runtime sources first on the path (as an install of them would be): they import.
     probe = "import dagspec_runtime.tasks, dagspec_runtime; print(dagspec_runtime.__file__)"
     out = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(home / 'plugins')!r}); {probe}"],
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(home / 'runtime' / 'src')!r}); {probe}"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": ""},
         check=True,
         capture_output=True,
         text=True,
     )
-    assert out.stdout.strip().startswith(str(home / "plugins" / "dagspec_runtime"))
+    assert out.stdout.strip().startswith(str(home / "runtime" / "src" / "dagspec_runtime"))
