@@ -27,10 +27,11 @@ const USAGE = `usage: gen build [--check] [--emit-ir] [--against CONN] [--json] 
   --json               print diagnostics as JSON
   exit codes: 0 ok, 1 diagnostics or drift, 2 usage
 
-usage: gen init [DIR]                      a new project that builds at once (gen init --help)
-usage: gen introspect --conn CONN ...      typed source declarations from a live database
-usage: gen deploy --to FOLDER|s3://B/P     install the build where Airflow reads it
+usage: gen init [DIR]                       a new project that builds at once
+usage: gen introspect --conn CONN ...       typed source declarations from a live database
+usage: gen deploy --to FOLDER|s3://B/P      install the build where Airflow reads it
 usage: gen status [--to T] [--airflow URL]  per pipeline: current, stale, missing, orphaned
+  (each has --help with an example, and --json)
 
 usage: gen airflow up|down|status|cli ...
   a native local Airflow (api-server, scheduler, dag-processor, triggerer) with the generated DAGs

@@ -56,6 +56,16 @@ export class FolderTarget implements DeployTarget {
   }
 
   async deploy(bundle: Bundle): Promise<DeployResult> {
+    mkdirSync(join(this.root, STATE), { recursive: true });
+    const unlock = lock(join(this.root, STATE, "deploy.lock"), this.root);
+    try {
+      return await this.deployLocked(bundle);
+    } finally {
+      unlock();
+    }
+  }
+
+  private async deployLocked(bundle: Bundle): Promise<DeployResult> {
     const manifest = makeManifest(bundle);
     const previous = await this.readManifest();
     const entries = new Set([...bundle.files.keys()].map(entryOf));
@@ -103,6 +113,32 @@ export class FolderTarget implements DeployTarget {
   private prune(releases: string, current: string, previous: string | undefined) {
     const keep = new Set([current, ...(previous && KEEP_PREVIOUS > 0 ? [previous] : [])]);
     for (const name of readdirSync(releases)) if (!keep.has(name)) rmSync(join(releases, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * One deploy at a time per folder (two CI jobs finishing together): a lock file holding the pid. A
+ * lock left by a process that no longer runs (a killed deploy) is taken over.
+ */
+function lock(path: string, root: string): () => void {
+  try {
+    writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    const pid = Number(readFileSync(path, "utf8").trim());
+    if (pid && pid !== process.pid && running(pid)) throw new DeployConflict(`another gen deploy (pid ${pid}) is deploying to ${root}; wait for it to finish`);
+    writeFileSync(path, `${process.pid}\n`);
+  }
+  return () => rmSync(path, { force: true });
+}
+
+/** Signal 0 only asks whether the process exists. */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -87,7 +87,21 @@ describe("gen deploy --to <folder>", () => {
     expect(await run(["deploy", "--to", "airflow"], a.io)).toBe(3);
     expect(a.out.stderr).toMatch(/dags\/daily_metrics_pipeline\.py exists and dagspec did not deploy it; move it away/);
     expect(readFileSync(join(to, "dags/daily_metrics_pipeline.py"), "utf8")).toBe("# someone else's\n");
-    expect(existsSync(join(to, ".dagspec"))).toBe(false);
+    expect(existsSync(join(to, ".dagspec/current"))).toBe(false);
+    expect(existsSync(join(to, ".dagspec/releases"))).toBe(false);
+  });
+
+  it("one deploy at a time: a deploy running into the same folder is reported, a dead one's lock is taken over", async () => {
+    mkdirSync(join(to, ".dagspec"), { recursive: true });
+    // pid 1 always runs; a pid above the kernel's maximum never does.
+    writeFileSync(join(to, ".dagspec/deploy.lock"), "1\n");
+    const a = captureIo(project);
+    expect(await run(["deploy", "--to", "airflow"], a.io)).toBe(3);
+    expect(a.out.stderr).toContain("another gen deploy (pid 1) is deploying to");
+    writeFileSync(join(to, ".dagspec/deploy.lock"), "99999999\n");
+    const b = captureIo(project);
+    expect(await run(["deploy", "--to", "airflow"], b.io), b.out.stderr).toBe(0);
+    expect(existsSync(join(to, ".dagspec/deploy.lock"))).toBe(false);
   });
 
   it("deploys nothing when a spec has errors, and explains usage errors", async () => {
