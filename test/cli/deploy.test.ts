@@ -172,6 +172,16 @@ describe.skipIf(noMoto)("gen deploy --to s3://bucket/prefix (moto)", () => {
       expect(second.deleted).toEqual([]);
       expect(second.unchanged).toBe(true);
 
+      // One spec edited: only its pipeline's changed files go up, the DAG file last.
+      const inv = join(project, "specs/inventory.pipeline.ts");
+      writeFileSync(inv, readFileSync(inv, "utf8").replace('owner: "supply-chain"', 'owner: "supply-chain-ops"'));
+      const e = captureIo(project);
+      expect(await run(["deploy", "--to", "s3://airflow-dags/prod", "--json"], e.io), e.out.stderr).toBe(0);
+      const edited = JSON.parse(e.out.stdout);
+      expect(edited.uploaded.length).toBeGreaterThan(0);
+      expect(edited.uploaded.every((p: string) => p.includes("inventory_snapshot"))).toBe(true);
+      expect(edited.uploaded.at(-1)).toBe("dags/inventory_snapshot.py");
+
       const st = captureIo(project);
       expect(await run(["status", "--to", "s3://airflow-dags/prod"], st.io), st.out.stdout).toBe(0);
       expect(st.out.stdout).toMatch(/inventory_snapshot\s+current/);
