@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import type { Io } from "./main.ts";
 import { runBackfill } from "./airflow-backfill.ts";
+import { DOCKER_USAGE, runAirflowDocker } from "./airflow-docker.ts";
 
 const STACK_SCRIPT = fileURLToPath(new URL("../../airflow/local/stack.sh", import.meta.url));
 
@@ -19,7 +20,9 @@ const USAGE = `usage: gen airflow up|down|status|cli <airflow args>
   gen airflow cli ...  the airflow command against the stack, e.g. gen airflow cli dags list
   gen airflow backfill <pipeline_id> --from DAY --to DAY [--reprocess] [--print]
                        reprocess report days: exact logical dates, the spec's max_active_runs
-`;
+
+With --docker, the same commands drive the dockerised Airflow (CeleryExecutor workers):
+${DOCKER_USAGE.replace(/^usage: .*\n\n/, "")}`;
 
 export async function runAirflowStack(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,6 +30,7 @@ export async function runAirflowStack(argv: readonly string[], io: Io): Promise<
     io.stdout(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (rest.includes("--docker") && ["up", "down", "status", "cli"].includes(command)) return runAirflowDocker(command, rest, io);
   if (command === "backfill") return runBackfill(rest, io, (args) => runStack(args, io));
   if (!["up", "down", "status", "cli"].includes(command) || (command !== "cli" && rest.length > 0)) {
     io.stderr(`gen: error DS2001: unknown airflow command ${argv.join(" ")}\n${USAGE}`);
