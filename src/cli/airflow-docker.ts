@@ -307,6 +307,20 @@ class DockerStack {
   }
 }
 
+/**
+ * The npm package rejects with its result object (exit code, stdout, stderr) when compose exits
+ * non-zero, and with an Error when compose cannot start: both become a result here.
+ */
+async function settle(p: Promise<compose.IDockerComposeResult>): Promise<compose.IDockerComposeResult> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err && typeof err === "object" && "exitCode" in err) return err as compose.IDockerComposeResult;
+    const message = (err as Error).message ?? String(err);
+    return { exitCode: 127, out: "", err: `${message} (is docker-compose installed? apt-get install docker-compose)`, truncated: { out: false, err: false } };
+  }
+}
+
 /** Prints a build's steps (one line each) instead of its full output. */
 function buildProgress(io: Io): (chunk: Buffer) => void {
   let pending = "";
@@ -335,10 +349,10 @@ async function up(stack: DockerStack, s: DockerSettings, o: Options, io: Io): Pr
   for (const [k, v] of Object.entries(demoConnections(s))) extra[k] = process.env[k] || v;
   await stack.startStandins();
   io.stdout(`docker: building the image (${o.base} base)\n`);
-  const build = await compose.buildOne("airflow-apiserver", stack.composeOptions(extra, buildProgress(io)));
-  if (build.exitCode !== 0) throw new Error(`image build failed:\n${build.err.slice(-3000)}`);
+  const build = await settle(compose.buildOne("airflow-apiserver", stack.composeOptions(extra, buildProgress(io))));
+  if (build.exitCode !== 0) throw new Error(`image build failed:\n${(build.out + build.err).slice(-3000)}`);
   io.stdout(`docker: image built (${secs()}); starting ${o.workers} worker(s) and the services\n`);
-  const started = await compose.upAll({ ...stack.composeOptions(extra), commandOptions: ["--no-build", "--scale", `airflow-worker=${o.workers}`] });
+  const started = await settle(compose.upAll({ ...stack.composeOptions(extra), commandOptions: ["--no-build", "--scale", `airflow-worker=${o.workers}`] }));
   if (started.exitCode !== 0) throw new Error(`docker-compose up failed:\n${started.err.slice(-3000)}`);
   await stack.waitHealthy(Number(process.env.DAGSPEC_DOCKER_TIMEOUT || 600));
   io.stdout(`docker: up in ${secs()}\n${stack.login()}`);
@@ -367,7 +381,7 @@ export async function runAirflowDocker(command: string, argv: readonly string[],
       return command === "down" ? 0 : 1;
     }
     if (command === "down") {
-      const r = await compose.downAll({ ...stack.composeOptions(), commandOptions: o.volumes ? ["--volumes", "--remove-orphans"] : ["--remove-orphans"] });
+      const r = await settle(compose.downAll({ ...stack.composeOptions(), commandOptions: o.volumes ? ["--volumes", "--remove-orphans"] : ["--remove-orphans"] }));
       if (r.exitCode !== 0) throw new Error(`docker-compose down failed:\n${r.err.slice(-3000)}`);
       stack.stopStandins();
       io.stdout(`docker: removed the containers${o.volumes ? " and volumes" : ""} of ${s.project}\n`);
@@ -386,11 +400,13 @@ export async function runAirflowDocker(command: string, argv: readonly string[],
     }
     // cli: the airflow command in the scheduler container, output as it comes.
     const args = argv.filter((a) => a !== "--docker");
-    const r = await compose.exec("airflow-scheduler", ["airflow", ...args], {
-      ...stack.composeOptions(),
-      commandOptions: ["-T"],
-      callback: (chunk, source) => (source === "stderr" ? io.stderr(chunk.toString()) : io.stdout(chunk.toString())),
-    });
+    const r = await settle(
+      compose.exec("airflow-scheduler", ["airflow", ...args], {
+        ...stack.composeOptions(),
+        commandOptions: ["-T"],
+        callback: (chunk, source) => (source === "stderr" ? io.stderr(chunk.toString()) : io.stdout(chunk.toString())),
+      }),
+    );
     return r.exitCode ?? 1;
   } catch (err) {
     io.stderr(`docker: ${(err as Error).message}\n`);
