@@ -23,7 +23,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _import_runtime() -> None:
-    """dagspec_runtime as installed in the venv, or from the plugins folder of older layouts."""
+    """dagspec_runtime from $DAGSPEC_BENCH_RUNTIME (another checkout's copy, to compare two
+    versions in one run), else as installed in the venv, else from the plugins folder."""
+    import os
+
+    if other := os.environ.get("DAGSPEC_BENCH_RUNTIME"):
+        sys.path.insert(0, other)
+        return
     try:
         import dagspec_runtime  # noqa: F401
     except ImportError:

@@ -170,7 +170,7 @@ def _type_label(t: Any) -> str:
     return str(t)
 
 
-def extract_contenders(rows: int, scratch: Path) -> list[Contender]:
+def extract_contenders(rows: int, scratch: Path, compare: list[tuple[str, str]]) -> list[Contender]:
     expected = _expected_sum(rows)
     checked: set[str] = set()
 
@@ -189,7 +189,19 @@ def extract_contenders(rows: int, scratch: Path) -> list[Contender]:
 
     copy_cmd = f"\\copy ({src.QUERY}) to '/dev/null' (format csv)"
     adbc_py = adbc_python()
-    return [
+    # Other versions of the runtime (--compare LABEL=PATH), e.g. main before a change.
+    others = [
+        Contender(
+            f"dagspec extract ({label})",
+            [PYTHON, str(HERE / "extract_contenders.py"), "dagspec", str(rows), str(out(label))],
+            env={"DAGSPEC_BENCH_RUNTIME": path},
+            shown=f"DAGSPEC_BENCH_RUNTIME={path} .venv/bin/python test/bench/extract_contenders.py "
+            f"dagspec {rows} <lake>",
+            after=after(label, out(label)),
+        )
+        for label, path in compare
+    ]
+    return others + [
         Contender(
             "psql \\copy to /dev/null",
             ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", src.conninfo(rows), "-c", copy_cmd],
@@ -228,9 +240,11 @@ def _expected_sum(rows: int) -> Decimal:
     return row[0] if row else Decimal(0)
 
 
-def extract_section(rows: int, reps: int, fresh: bool, scratch: Path) -> dict[str, Any]:
+def extract_section(
+    rows: int, reps: int, fresh: bool, scratch: Path, compare: list[tuple[str, str]]
+) -> dict[str, Any]:
     src.ensure_database(rows, fresh=fresh, log=log)
-    contenders = extract_contenders(rows, scratch)
+    contenders = extract_contenders(rows, scratch, compare)
     log(f"\nextract, {rows} rows of one day, {reps} interleaved rounds")
     runs = interleaved(contenders, reps, log)
     results = []
@@ -267,7 +281,7 @@ def gen_fixture(root: Path, copies: int) -> Path:
     return root
 
 
-def gen_section(reps: int, scratch: Path) -> dict[str, Any]:
+def gen_section(reps: int, scratch: Path, compare: list[tuple[str, str]]) -> dict[str, Any]:
     fifty = gen_fixture(scratch / "gen-50", 50)
     gen = str(REPO / "bin" / "gen.js")
     contenders = [
@@ -288,6 +302,16 @@ def gen_section(reps: int, scratch: Path) -> dict[str, Any]:
             "gen build, 50 pipelines",
             ["node", gen, "build", "--root", str(fifty)],
             shown="node bin/gen.js build --root <50 copies of the seed spec>",
+        ),
+        # Another checkout's compiler (--compare-gen LABEL=CHECKOUT) on its own seed spec.
+        *(
+            Contender(
+                f"gen build --check ({label})",
+                ["node", f"{path}/bin/gen.js", "build", "--check"],
+                cwd=path,
+                shown=f"cd {path} && node bin/gen.js build --check",
+            )
+            for label, path in compare
         ),
     ]
     # One unrecorded run fills jiti's transpile cache, as any earlier `gen` command would have.
@@ -401,6 +425,20 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5, help="interleaved rounds per comparison")
     parser.add_argument("--only", nargs="+", choices=["extract", "gen"], default=["extract", "gen"])
     parser.add_argument("--fresh", action="store_true", help="drop and re-seed the scratch databases")
+    parser.add_argument(
+        "--compare-gen",
+        nargs="+",
+        default=[],
+        metavar="LABEL=CHECKOUT",
+        help="also time `gen build --check` of another checkout of dagspec (with its node_modules)",
+    )
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        default=[],
+        metavar="LABEL=PATH",
+        help="also run the extract of another dagspec_runtime (PATH: the folder holding the package)",
+    )
     args = parser.parse_args()
 
     report: dict[str, Any] = {
@@ -412,9 +450,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dagspec-bench-") as tmp:
         scratch = Path(tmp)
         if "gen" in args.only:
-            report["gen"] = gen_section(args.reps, scratch)
+            report["gen"] = gen_section(
+                args.reps,
+                scratch,
+                [tuple(c.split("=", 1)) for c in args.compare_gen],  # type: ignore[misc]
+            )
         if "extract" in args.only:
-            report["extract"] = [extract_section(rows, args.reps, args.fresh, scratch) for rows in args.sizes]
+            compare = [tuple(c.split("=", 1)) for c in args.compare]
+            report["extract"] = [
+                extract_section(rows, args.reps, args.fresh, scratch, compare)  # type: ignore[arg-type]
+                for rows in args.sizes
+            ]
     report["load_after"] = load_average()
 
     OUT.mkdir(parents=True, exist_ok=True)
