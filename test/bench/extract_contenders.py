@@ -23,17 +23,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _import_runtime() -> None:
-    """dagspec_runtime from $DAGSPEC_BENCH_RUNTIME (another checkout's copy, to compare two
-    versions in one run), else as installed in the venv, else from the plugins folder."""
+    """dagspec_runtime as installed in the venv (scripts/setup-python.sh), or from
+    $DAGSPEC_BENCH_RUNTIME: another version's package folder, to compare two in one run."""
     import os
 
     if other := os.environ.get("DAGSPEC_BENCH_RUNTIME"):
         sys.path.insert(0, other)
-        return
-    try:
-        import dagspec_runtime  # noqa: F401
-    except ImportError:
-        sys.path.insert(0, str(REPO / "airflow" / "plugins"))
 
 
 def dagspec(rows: int, out_dir: Path) -> dict[str, object]:
