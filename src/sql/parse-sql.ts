@@ -3,7 +3,8 @@
  * produces. node-sql-parser is a pure-JS parser; it accepts the SQL dbt sends to Postgres and DuckDB
  * for the constructs our specs use.
  */
-import sqlParser from "node-sql-parser";
+// The PostgreSQL-only build: the package index bundles every dialect (2.5 MB of JS to load).
+import sqlParser from "node-sql-parser/build/postgresql";
 import { renderForParsing } from "./jinja.ts";
 
 const parser = new sqlParser.Parser();
