@@ -1,7 +1,8 @@
 /**
  * A scratch copy of the demo_shop source schema (the demo's own DDL, no rows) for the authoring
- * tests: `dagspec_vitest_authoring_<name>` on DAGSPEC_TEST_PG_URL (default the local server),
- * dropped before use and after. `pgAvailable()` lets a test file skip loudly when there is no server.
+ * tests: `dagspec_vitest_authoring_<name>_<pid>` on DAGSPEC_TEST_PG_URL (default the local server),
+ * dropped before use and after. The pid keeps test runs of several checkouts sharing one server
+ * (each engineer's worktree, CI) from dropping each other's database. `pgAvailable()` lets a test file skip loudly when there is no server.
  */
 import pg from "pg";
 import { APP_INDEX_DDL, APP_TABLES_DDL } from "../../airflow/local/demo_shop/schema.ts";
@@ -11,7 +12,7 @@ const SERVER = process.env.DAGSPEC_TEST_PG_URL ?? "postgres://postgres@127.0.0.1
 
 export function scratchUrl(name: string): string {
   const url = new URL(SERVER);
-  url.pathname = `/dagspec_vitest_authoring_${name}`;
+  url.pathname = `/dagspec_vitest_authoring_${name}_${process.pid}`;
   return url.toString();
 }
 
