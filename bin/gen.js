@@ -5,6 +5,10 @@
 import { createJiti } from "jiti";
 
 const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: true });
+if (process.argv[2] === "build") {
+  // The type check runs on a worker thread: start it, and its loading of TypeScript, now.
+  (await jiti.import("../src/load/typecheck-async.ts")).prewarmTypecheck();
+}
 const { run } = await jiti.import("../src/cli/main.ts");
 const code = await run(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),

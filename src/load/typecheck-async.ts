@@ -4,36 +4,47 @@
  * emitting the specs on the main thread, which never loads TypeScript unless a diagnostic needs a
  * source position. The check itself is unchanged (same options, a fresh program per build).
  *
- * One worker per process, started on first use and unref'd so it never keeps the process alive:
- * repeated builds in one process (tests, watch loops) load the compiler once.
+ * One worker per process, unref'd so it never keeps the process alive: repeated builds in one
+ * process (tests, watch loops) load the compiler once. `bin/gen.js` starts it before loading the
+ * compiler (`prewarmTypecheck`), so TypeScript loads while the rest does. The worker lives on
+ * `globalThis`, not in this module's scope, because jiti (module cache off) may evaluate this
+ * module more than once in a process.
  */
 import { Worker } from "node:worker_threads";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 
 const WORKER = new URL("./typecheck.worker.mjs", import.meta.url);
+const SHARED = Symbol.for("dagspec.typecheck-worker");
 
 interface Pending {
   resolve(diagnostics: Diagnostic[]): void;
   reject(err: Error): void;
 }
 
-let worker: Worker | undefined;
-const pending = new Map<number, Pending>();
-let nextId = 0;
+interface Shared {
+  worker?: Worker;
+  pending: Map<number, Pending>;
+  nextId: number;
+}
 
-function startWorker(): Worker {
+function shared(): Shared {
+  const g = globalThis as typeof globalThis & { [SHARED]?: Shared };
+  return (g[SHARED] ??= { pending: new Map(), nextId: 0 });
+}
+
+function startWorker(s: Shared): Worker {
   const w = new Worker(WORKER);
   w.unref();
   const failAll = (err: Error) => {
-    if (worker === w) worker = undefined;
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
+    if (s.worker === w) s.worker = undefined;
+    for (const p of s.pending.values()) p.reject(err);
+    s.pending.clear();
   };
   w.on("message", (msg: { id: number; diagnostics?: Diagnostic[]; error?: string }) => {
-    const p = pending.get(msg.id);
+    const p = s.pending.get(msg.id);
     if (!p) return;
-    pending.delete(msg.id);
-    if (pending.size === 0) w.unref();
+    s.pending.delete(msg.id);
+    if (s.pending.size === 0) w.unref();
     if (msg.error !== undefined) p.reject(new Error(`type check failed: ${msg.error}`));
     else p.resolve(msg.diagnostics ?? []);
   });
@@ -42,12 +53,18 @@ function startWorker(): Worker {
   return w;
 }
 
+/** Starts the worker (and its loading of TypeScript) now, ahead of the first check. */
+export function prewarmTypecheck(): void {
+  const s = shared();
+  s.worker ??= startWorker(s);
+}
+
 export function typecheckInWorker(root: string, files: readonly string[]): Promise<Diagnostic[]> {
-  worker ??= startWorker();
-  const w = worker;
-  const id = nextId++;
+  const s = shared();
+  const w = (s.worker ??= startWorker(s));
+  const id = s.nextId++;
   return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
+    s.pending.set(id, { resolve, reject });
     // Keep the process alive while a check is outstanding; unref'd again when none is.
     w.ref();
     w.postMessage({ id, root, files: [...files] });
