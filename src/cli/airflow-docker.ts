@@ -30,8 +30,8 @@ export const DOCKER_USAGE = `usage: gen airflow up|down|status|cli --docker ...
         build the image and start postgres, redis, api-server, scheduler, dag-processor, triggerer
         and N Celery workers (default 2); waits until all are healthy; prints the UI and login.
         --base official builds on apache/airflow:3.3.2-python3.11 (needs a registry); the default
-        builds on the offline base made from Debian packages. --bridge: the compose file alone
-        (a bridge network); default: the host-network variant (airflow/docker-compose.hostnet.yaml)
+        builds on the offline base made from Debian packages. --bridge: the bridge-network variant
+        (docker-compose.override.yaml); default: the host-network one (docker-compose.hostnet.yaml)
   gen airflow down --docker [--volumes]
         remove the containers (and with --volumes the metadata DB, lake and logs), stop the local
         stand-ins and the private Docker engine if \`up\` started one
@@ -199,7 +199,7 @@ class DockerStack {
       executable: { standalone: true },
       config: [
         "airflow/docker-compose.yaml",
-        ...(this.bridge ? [] : ["airflow/docker-compose.hostnet.yaml"]),
+        this.bridge ? "airflow/docker-compose.override.yaml" : "airflow/docker-compose.hostnet.yaml",
         // Site or test overrides (mounts, more connections), applied last.
         ...(process.env.DAGSPEC_DOCKER_COMPOSE_FILES ?? "").split(":").filter(Boolean),
       ],
@@ -231,7 +231,7 @@ class DockerStack {
     try {
       const pid = Number(readFileSync(this.standinsPidFile(), "utf8").trim());
       process.kill(pid, 0);
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("local_services") ? pid : undefined;
+      return /local_services|dagspec_local\.standins/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8")) ? pid : undefined;
     } catch {
       return undefined;
     }
@@ -243,12 +243,19 @@ class DockerStack {
     const python = join(ROOT, ".venv", "bin", "python");
     if (!existsSync(python)) throw new Error("no .venv (run: bash scripts/setup-python.sh)");
     mkdirSync(join(this.s.home, "logs"), { recursive: true });
-    const child = spawn(
-      python,
-      [join(ROOT, "airflow", "local", "local_services.py"), "--smtp-port", String(this.s.smtpPort), "--outbox", join(this.s.home, "outbox"),
-        "--pagerduty-port", String(this.s.pagerdutyPort), "--pagerduty-dir", join(this.s.home, "pagerduty")],
-      { detached: true, stdio: ["ignore", "ignore", "ignore"] },
-    );
+    const args = ["--smtp-port", String(this.s.smtpPort), "--outbox", join(this.s.home, "outbox"),
+      "--pagerduty-port", String(this.s.pagerdutyPort), "--pagerduty-dir", join(this.s.home, "pagerduty")];
+    // The native local environment's stand-ins: the dagspec_local package where it exists, else the
+    // older single script.
+    const local = join(ROOT, "airflow", "local");
+    const standins = existsSync(join(local, "dagspec_local", "standins"))
+      ? ["-m", "dagspec_local.standins", ...args]
+      : [join(local, "local_services.py"), ...args];
+    const child = spawn(python, standins, {
+      detached: true,
+      stdio: ["ignore", "ignore", "ignore"],
+      env: { ...process.env, PYTHONPATH: [local, process.env.PYTHONPATH].filter(Boolean).join(":") },
+    });
     child.unref();
     writeFileSync(this.standinsPidFile(), `${child.pid}\n`);
     this.say(`local SMTP on 127.0.0.1:${this.s.smtpPort} -> ${join(this.s.home, "outbox")}, PagerDuty stand-in on 127.0.0.1:${this.s.pagerdutyPort} -> ${join(this.s.home, "pagerduty")}`);
