@@ -16,6 +16,7 @@ import { typecheckInWorker } from "../load/typecheck-async.ts";
 import { Reporter } from "../check/context.ts";
 import { compileSpec } from "../check/compile-spec.ts";
 import { emitAll } from "../emit/emit-all.ts";
+import { oneLine, printable } from "../diagnostics/printable.ts";
 
 export interface BuildOptions {
   /** Project root: spec paths in diagnostics and headers are relative to it. */
@@ -66,7 +67,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     } catch (err) {
       // A crash is a compiler bug, but it is still reported at the spec, not as a stack trace.
       const first = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      report.error("DS1007", [], `internal error while compiling this spec: ${JSON.stringify(first).slice(1, -1).slice(0, 300)}`, "this is a bug in gen; please report it with the spec file");
+      report.error("DS1007", [], `internal error while compiling this spec: ${printable(first)}`, "this is a bug in gen; please report it with the spec file");
     }
     const id = typeof loaded.value.id === "string" ? loaded.value.id : undefined;
     if (id && owners.has(id)) report.error("DS1206", ["id"], `pipeline id '${id}' is already used by ${owners.get(id)}`);
@@ -78,7 +79,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     }
   }
   diagnostics.push(...(await typecheck));
-  const sorted = sortDiagnostics(withoutEchoes(diagnostics)).map((d) => (d.hint ? d : { ...d, hint: DEFAULT_HINTS[d.code] }));
+  const sorted = sortDiagnostics(withoutEchoes(diagnostics)).map((d) => ({
+    ...d,
+    file: oneLine(d.file),
+    message: oneLine(d.message),
+    hint: oneLine(d.hint ?? DEFAULT_HINTS[d.code]),
+  }));
   if (hasErrors(sorted)) return { files: new Map(), diagnostics: sorted, pipelines };
   return { files: emitAll(pipelines), diagnostics: sorted, pipelines };
 }
@@ -109,7 +115,7 @@ function lazyLocator(root: string): (file: string, path: string) => Promise<Part
 const SAFE_SPEC_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/;
 
 function unsafeSpecPath(file: string): Diagnostic {
-  const shown = JSON.stringify(file).slice(1, -1);
+  const shown = printable(file);
   return {
     code: "DS1005",
     severity: "error",

@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { Reporter } from "./context.ts";
+import { printableMessage } from "../diagnostics/printable.ts";
 
 export type SqlInput = string | { file: string } | ((q: unknown) => string);
 
@@ -58,7 +59,7 @@ export function resolveSql(
 /** What a thrown value says, on one line with anything unprintable escaped. */
 function oneLineText(err: unknown): string {
   try {
-    return JSON.stringify(err instanceof Error ? String(err.message) : String(err)).slice(1, -1).slice(0, 300);
+    return printableMessage(err);
   } catch {
     return "a value that cannot be printed";
   }

@@ -12,6 +12,7 @@ import { lineColOf as lineCol, oneLineMessage, UNSAFE_SQL_CHAR } from "./sql-tex
 import type { CheckedSpec } from "../spec/schema.ts";
 import type { Reporter } from "./context.ts";
 import type { ResolvedSql } from "./resolve-sql.ts";
+import { printable } from "../diagnostics/printable.ts";
 
 export interface SqlDeps {
   refs: string[];
@@ -35,7 +36,7 @@ export function checkSql(
     return undefined;
   };
   const bad = UNSAFE_SQL_CHAR.exec(sql.text);
-  if (bad) return fail("DS1207", bad.index, `SQL holds the character ${JSON.stringify(bad[0]).slice(1, -1) || "U+0000"}, which SQL tools read differently`, "use plain spaces and newlines");
+  if (bad) return fail("DS1207", bad.index, `SQL holds the character ${printable(bad[0])}, which SQL tools read differently`, "use plain spaces and newlines");
   const problem = checkDbtJinja(sql.text);
   if (problem) {
     const code = problem.kind === "syntax" ? "DS1207" : "DS1212";
@@ -66,7 +67,7 @@ export function checkSql(
   }
   const parsed = parseDbtSql(sql.text);
   if (!parsed.ok) {
-    const msg = `${what}: SQL does not parse: ${parsed.message}`;
+    const msg = `${what}: SQL does not parse: ${oneLineMessage(parsed.message)}`;
     if (sql.file) report.at({ code: "DS1207", file: sql.file, path: path.join("."), ...lineCol(sql.text, parsed.offset), message: msg, hint: "fix the SQL at this position" });
     else report.error("DS1207", path, msg, `near line ${lineCol(sql.text, parsed.offset).line} of the SQL`);
     return undefined;

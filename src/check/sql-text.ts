@@ -1,4 +1,5 @@
 /** Small helpers for reporting on SQL text: positions and one-line messages. */
+import { printableMessage } from "../diagnostics/printable.ts";
 
 export function lineColOf(text: string, offset: number): { line: number; col: number } {
   const lines = text.slice(0, Math.max(0, offset)).split("\n");
@@ -6,15 +7,7 @@ export function lineColOf(text: string, offset: number): { line: number; col: nu
 }
 
 /** A tool's message on one line, unprintable characters escaped, bounded in length. */
-export function oneLineMessage(message: unknown): string {
-  let s: string;
-  try {
-    s = String(message);
-  } catch {
-    return "unprintable error";
-  }
-  return JSON.stringify(s.split("\n")[0] ?? "").slice(1, -1).slice(0, 300);
-}
+export const oneLineMessage = (message: unknown): string => printableMessage(message);
 
 /**
  * Characters that no SQL tool downstream handles the same way: NUL and other control characters,

@@ -8,6 +8,7 @@ import { checkOutput, ForeignOutputError, writeOutput } from "../build/output.ts
 import { renderJson, renderText, summaryLine } from "../diagnostics/render.ts";
 import { hasErrors, sortDiagnostics } from "../diagnostics/diagnostic.ts";
 import { silent, step } from "./progress.ts";
+import { printable } from "../diagnostics/printable.ts";
 
 export interface Io {
   stdout(s: string): void;
@@ -130,7 +131,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     ({ written, removed } = writeOutput(outDir, result.files));
   } catch (err) {
     if (!(err instanceof ForeignOutputError)) throw err;
-    const shown = err.foreign.slice(0, 5).map((f) => `  ${JSON.stringify(f).slice(1, -1)}\n`).join("");
+    const shown = err.foreign.slice(0, 5).map((f) => `  ${printable(f)}\n`).join("");
     const more = err.foreign.length > 5 ? `  ... and ${err.foreign.length - 5} more\n` : "";
     io.stderr(
       `gen: error DS2003: refusing to write to ${args.out}/: it holds ${err.foreign.length} file(s) gen did not write, which writing would delete:\n${shown}${more}` +

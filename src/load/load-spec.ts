@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { isPipeline } from "../spec/define.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
+import { printableMessage } from "../diagnostics/printable.ts";
 
 const PACKAGE_ENTRY = fileURLToPath(new URL("../index.ts", import.meta.url));
 
@@ -60,7 +61,7 @@ function loadFailure(root: string, file: string, err: unknown): Diagnostic {
   } catch {
     message = "the spec threw a value that cannot be printed";
   }
-  const firstLine = (JSON.stringify(message.split("\n")[0] ?? "").slice(1, -1) || "unknown error").slice(0, 300);
+  const firstLine = printableMessage(message) || "unknown error";
   const abs = join(root, file);
   let pos = { line: 1, col: 1 };
   for (const line of stack.split("\n")) {

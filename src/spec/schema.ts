@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { IANA_ZONES, TZDATA_VERSION } from "../time/iana-zones.ts";
+import { printable } from "../diagnostics/printable.ts";
 
 /** dbt/SQL/Python-safe identifier: no quoting ever needed, nothing to inject. */
 export const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -130,7 +131,7 @@ const isoDate = z
 const timezone = z.string().superRefine((tz, ctx) => {
   if (IANA_ZONES.has(tz)) return;
   const sameButCase = [...IANA_ZONES].find((z) => z.toLowerCase() === tz.toLowerCase());
-  const shown = JSON.stringify(tz).slice(1, -1);
+  const shown = printable(tz, 80);
   ctx.addIssue({
     code: "custom",
     message: sameButCase

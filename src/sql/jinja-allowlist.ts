@@ -5,6 +5,7 @@
  * and `{% if is_incremental() %} ... {% else %} ... {% endif %}`. Comments are never executed.
  */
 import { refOf, scanJinja } from "./jinja.ts";
+import { printable } from "../diagnostics/printable.ts";
 
 export interface JinjaProblem {
   /** "syntax": unclosed or unbalanced; "unsafe": a construct outside the allowlist. */
@@ -28,7 +29,7 @@ export function checkDbtJinja(sql: string): JinjaProblem | undefined {
     hint: `allowed: ${ALLOWED}`,
   });
   for (const tok of scan.tokens) {
-    const shown = JSON.stringify(tok.body.length > 40 ? `${tok.body.slice(0, 40)}...` : tok.body).slice(1, -1);
+    const shown = printable(tok.body, 40);
     if (tok.kind === "comment") continue;
     if (tok.kind === "expr") {
       const ref = refOf(tok);

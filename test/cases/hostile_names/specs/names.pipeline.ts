@@ -13,6 +13,11 @@ export default definePipeline({
     readiness: { sql: "select 100 %% 7 = 2 and %(day_start)s::timestamptz < %(day_end)s::timestamptz" },
     tables: {
       constructor: { columns: { valueof: "bigint", tostring: "text" }, primaryKey: ["valueof"], extract: { mode: "snapshot" } },
+      // Code-point order puts t1 before t_1, ICU's collation (under any LC_ALL, even C) the reverse;
+      // Danish collation sorts aa (as å) after z.
+      t_1: { columns: { id: "bigint" }, primaryKey: ["id"], extract: { mode: "snapshot" } },
+      t1: { columns: { id: "bigint" }, primaryKey: ["id"], extract: { mode: "snapshot" } },
+      aa_stock: { columns: { id: "bigint" }, primaryKey: ["id"], extract: { mode: "snapshot" } },
     },
   },
   lake: { kind: "local", path: "a/lake/path/of/the/longest/length/allowed/which/is/eighty/characters/xxxxxxxxxxx" },
