@@ -11,7 +11,7 @@ export function printable(s: string, max = 300): string {
   return escaped.length > max ? `${escaped.slice(0, max)}...` : escaped;
 }
 
-/** What a thrown value or a tool's message says: its first line, printable. */
+/** What a thrown value or a tool's message says: its first line, kept on that line, bounded. */
 export function printableMessage(message: unknown, max = 300): string {
   let s: string;
   try {
@@ -19,7 +19,8 @@ export function printableMessage(message: unknown, max = 300): string {
   } catch {
     return "a value that cannot be printed";
   }
-  return printable(s.split("\n")[0] ?? "", max);
+  const first = oneLine(s.split("\n")[0] ?? "");
+  return first.length > max ? `${first.slice(0, max)}...` : first;
 }
 
 /**
