@@ -16,8 +16,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dagspec_runtime.contract import Pipeline
 
-def load_pipeline(dag_file: Path) -> dict:
+
+def load_pipeline(dag_file: Path) -> Pipeline:
+    """The DAG file's ``PIPELINE``: its config, parsed (and version-checked) by the runtime."""
     spec = importlib.util.spec_from_file_location(dag_file.stem, dag_file)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -37,8 +40,8 @@ def main() -> None:
     from dagspec_runtime import tasks
 
     pipeline = load_pipeline(args.dag_file)
-    tz = ZoneInfo(pipeline["timezone"])
-    lag = int(pipeline.get("report_lag_days", 1))
+    tz = ZoneInfo(pipeline.timezone)
+    lag = pipeline.report_lag_days
     for back in range(args.days - 1, -1, -1):
         day = args.through - timedelta(days=back)
         # The logical date whose run reports on `day`: any time on the day `lag` days later.

@@ -14,10 +14,12 @@ from airflow.sdk import DAG, AsyncCallback, CronTriggerTimetable, DeadlineAlert,
 # dagspec's runtime: the dagspec-runtime package installed beside Airflow (airflow/runtime in the repo).
 from dagspec_runtime import tasks
 from dagspec_runtime.alerts import failure_alert
+from dagspec_runtime.contract import load_pipeline
 
-# Everything the runtime needs to know about this pipeline, compiled from the spec. Connections are
-# referenced by id only; credentials live in Airflow connections.
-PIPELINE = {
+# Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
+# contract 1. Connections are referenced by id only; credentials live in Airflow connections.
+CONFIG = {
+    "contract_version": 1,
     "id": "daily_metrics_pipeline",
     "timezone": "America/New_York",
     "report_lag_days": 1,
@@ -109,6 +111,10 @@ PIPELINE = {
         "deliver_by": "08:00",
     },
 }
+
+# Parsed once, here at parse time, into frozen typed objects; a dagspec-runtime that speaks another
+# contract version fails this import with a message naming both versions.
+PIPELINE = load_pipeline(CONFIG)
 
 DOC_MD = """
 # daily_metrics_pipeline

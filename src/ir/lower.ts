@@ -134,8 +134,16 @@ export function lower(input: LowerInput): PipelineIR {
     lake: spec.lake.kind === "local" ? { kind: "local", path: spec.lake.path ?? spec.id } : { kind: "s3", bucket: spec.lake.bucket, prefix: (spec.lake.prefix ?? spec.id).replace(/^\/+|\/+$/g, ""), connId: spec.lake.connId },
     warehouse:
       spec.warehouse.kind === "duckdb"
-        ? { kind: "duckdb", path: spec.warehouse.path ?? `${spec.id}.duckdb` }
-        : { kind: "postgres", connId: spec.warehouse.connId, schema: spec.warehouse.schema, rawSchema: spec.warehouse.rawSchema ?? `${spec.warehouse.schema}_raw` },
+        ? { kind: "duckdb", path: spec.warehouse.path ?? `${spec.id}.duckdb`, auditSchema: "audit", publishSchema: "main" }
+        : {
+            kind: "postgres",
+            connId: spec.warehouse.connId,
+            schema: spec.warehouse.schema,
+            rawSchema: spec.warehouse.rawSchema ?? `${spec.warehouse.schema}_raw`,
+            auditSchema: `${spec.warehouse.schema}_audit`,
+            publishSchema: spec.warehouse.schema,
+          },
+    dbt: { project: spec.id, target: spec.warehouse.kind },
     models,
     singularTests,
     report: {

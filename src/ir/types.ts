@@ -25,6 +25,7 @@ export interface PipelineIR {
   source: SourceIR;
   lake: LakeIR;
   warehouse: WarehouseIR;
+  dbt: DbtIR;
   models: ModelIR[];
   singularTests: SingularTestIR[];
   report: ReportIR;
@@ -84,9 +85,19 @@ export type LakeIR =
   | { kind: "local"; path: string }
   | { kind: "s3"; bucket: string; prefix: string; connId: string };
 
+/**
+ * dbt builds into `auditSchema`; the DAG publishes audited marts into `publishSchema` (the
+ * spec's schema on PostgreSQL, DuckDB's `main`). Named here, once, for the dbt profiles and the runtime.
+ */
 export type WarehouseIR =
-  | { kind: "duckdb"; path: string }
-  | { kind: "postgres"; connId: string; schema: string; rawSchema: string };
+  | { kind: "duckdb"; path: string; auditSchema: string; publishSchema: string }
+  | { kind: "postgres"; connId: string; schema: string; rawSchema: string; auditSchema: string; publishSchema: string };
+
+/** The generated dbt project (`dbt/<project>`) and the profile target the DAG runs it with. */
+export interface DbtIR {
+  project: string;
+  target: WarehouseIR["kind"];
+}
 
 export type TestSeverity = "error" | "warn";
 

@@ -1,4 +1,7 @@
-"""A tiny real pipeline for the task-level tests: lake partitions, a dbt project, a PIPELINE dict.
+"""A tiny real pipeline for the task-level tests: lake partitions, a dbt project, its PIPELINE.
+
+The pipeline config is compiled by dagspec from fixtures/{duckdb,postgres}/specs (see
+``compiled_config``) and parsed by the runtime's contract, exactly as a generated DAG does.
 
 The dbt project mirrors what the compiler generates: a source over the lake's Parquet partitions
 (DuckDB) or over the raw schema (Postgres), a staging view, an incremental daily fact partitioned
@@ -7,34 +10,23 @@ by ``ds``, an error-severity singular test on staging and a warn-severity one on
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from dagspec_runtime.contract import Pipeline, load_pipeline
 from dagspec_runtime.lake import Lake
 from dagspec_runtime.manifest import MANIFEST_NAME, MANIFEST_VERSION, dumps, partition_dir
 from dagspec_runtime.spec import TableSpec
 
-ORDERS = {
-    "name": "orders",
-    "schema": "app",
-    "columns": [
-        {"name": "id", "type": "bigint"},
-        {"name": "amount", "type": "numeric(12,2)"},
-        {"name": "status", "type": "text"},
-        {"name": "created_at", "type": "timestamptz"},
-    ],
-    "primary_key": ["id"],
-    "mode": "incremental",
-    "cursor_column": "created_at",
-}
-
 PROJECT = "fixture_pipeline"
+
 
 _FILES = {
     "dbt_project.yml": """\
@@ -172,63 +164,37 @@ def write_partition(lake: Lake, table: dict[str, Any], ds: str, rows: list[dict[
     writer.commit(dumps(manifest))
 
 
-def pipeline(
-    *, warehouse: str = "duckdb", lake_path: str = "fixture_lake", **overrides: Any
-) -> dict[str, Any]:
-    wh: dict[str, Any]
-    if warehouse == "duckdb":
-        wh = {"kind": "duckdb", "path": "fixture.duckdb", "audit_schema": "audit", "publish_schema": "main"}
-    else:
-        wh = {
-            "kind": "postgres",
-            "conn_id": "warehouse_db",
-            "audit_schema": "analytics_audit",
-            "publish_schema": "analytics",
-            "raw_schema": "analytics_raw",
-        }
-    p: dict[str, Any] = {
-        "id": "fixture_pipeline",
-        "timezone": "America/New_York",
-        "report_lag_days": 1,
-        "spec_file": "specs/fixture.pipeline.ts",
-        "spec_hash": "0123abcd4567ef89",
-        "source": {"conn_id": "app_db", "name": "app", "tables": [ORDERS]},
-        "lake": {"kind": "local", "path": lake_path},
-        "warehouse": wh,
-        "dbt": {"project": PROJECT, "target": warehouse},
-        "marts": [
-            {
-                "name": "fct_daily_metrics",
-                "materialized": "incremental",
-                "partition_column": "ds",
-                "unique_key": ["ds"],
-            }
-        ],
-        "report": {
-            "model": "fct_daily_metrics",
-            "day_column": "ds",
-            "kpis": [
-                {"column": "revenue", "label": "Revenue", "format": "currency"},
-                {"column": "orders", "label": "Orders", "format": "count"},
-                {"column": "refund_rate", "label": "Refund rate", "format": "percent"},
-                {"column": "aov", "label": "Average order", "format": "ratio"},
-            ],
-            "subject": "Daily metrics for {ds}",
-            "recipients": ["ceo@example.com", "cfo@example.com"],
-            "smtp_conn_id": "smtp_test",
-            "currency": "USD",
-            "email_backfills": False,
-        },
-        "alerts": {
-            "pagerduty_conn_id": "pd_test",
-            "severity": "critical",
-            "engineers": ["oncall@example.com"],
-            "smtp_conn_id": "smtp_test",
-            "deliver_by": "08:00",
-        },
-    }
-    p.update(overrides)
-    return p
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def compiled_config(warehouse: str = "duckdb") -> dict[str, Any]:
+    """The fixture spec's config as the compiler emits it (fixtures/<warehouse>/config.json, kept
+    current by test/contract/contract.test.ts from fixtures/<warehouse>/specs)."""
+    return json.loads((FIXTURES / warehouse / "config.json").read_text())
+
+
+# The fixture's one source table, as compiled.
+(ORDERS,) = compiled_config()["source"]["tables"]
+
+
+def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in overrides.items():
+        is_object = isinstance(value, Mapping) and isinstance(base.get(key), Mapping) and "kind" not in value
+        out[key] = _merge(base[key], value) if is_object else value
+    return out
+
+
+def pipeline(*, warehouse: str = "duckdb", lake_path: str = "fixture_lake", **overrides: Any) -> Pipeline:
+    """The compiled fixture pipeline, parsed by the runtime as a DAG's ``PIPELINE`` is.
+
+    ``overrides`` replace fields of the config before parsing; nested objects merge
+    (``alerts={"engineers": []}`` keeps the other alert fields), a lake or warehouse with a ``kind``
+    replaces the whole object.
+    """
+    config = compiled_config(warehouse)
+    config["lake"] = {"kind": "local", "path": lake_path}
+    return load_pipeline(_merge(config, overrides))
 
 
 class FakeTI:

@@ -19,6 +19,7 @@ import duckdb
 import pytest
 
 from dagspec_runtime import settings, tasks
+from dagspec_runtime.contract import Mart
 from dagspec_runtime.dbt_runner import BuildResult, GateFailed, parse_results
 from dagspec_runtime.warehouse import GateNotPassedError, Warehouse
 from runtime_fixture import ORDERS, context_for, order_rows, pipeline, write_dbt_project, write_partition
@@ -137,7 +138,7 @@ def test_failed_gate_blocks_publish(story: Story) -> None:
 
 def test_whole_table_marts_wait_for_a_clean_build(story: Story) -> None:
     wh = Warehouse(story.pipeline)
-    table_mart = [{"name": "fct_daily_metrics", "materialized": "table", "partition_column": None}]
+    table_mart = [Mart(name="fct_daily_metrics", materialized="table", partition_column=None, unique_key=())]
     with wh.exclusive("test"), pytest.raises(GateNotPassedError, match="last rebuilt by run"):
         wh.publish(table_mart, ds=D2.isoformat(), run_id="r")
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from dagspec_runtime import settings, tasks
+from dagspec_runtime.contract import Pipeline, S3Lake
 from dagspec_runtime.report import format_value
 from runtime_fixture import ORDERS, context_for, order_rows, pipeline, write_partition
 from servers import PagerDutyReceiver, SmtpSink, pagerduty_conn, pagerduty_server, smtp_conn, smtp_server
@@ -30,7 +30,7 @@ class Env:
     lake: Path
     smtp: SmtpSink
     pd: PagerDutyReceiver
-    pipeline: dict[str, Any]
+    pipeline: Pipeline
 
     def report_dir(self, day: date) -> Path:
         return self.lake / "reports" / "fixture_pipeline" / f"ds={day.isoformat()}"
@@ -108,7 +108,7 @@ def test_scheduled_run_archives_and_emails_once(env: Env) -> None:
     assert report["gate"]["warnings"] == [
         {"test": "warn_few_orders", "failures": 1, "message": "Got 1 result"}
     ]
-    assert report["lineage"]["spec_hash"] == "0123abcd4567ef89"
+    assert report["lineage"]["spec_hash"] == env.pipeline.spec_hash
 
     # One real message, to every recipient, carrying the archived HTML.
     assert len(env.smtp.messages) == 1
@@ -143,7 +143,7 @@ def test_scheduled_run_archives_and_emails_once(env: Env) -> None:
     html_before = (folder / "report.html").read_bytes()
     json_before = (folder / "report.json").read_bytes()
     again = tasks.publish_report(
-        {**env.pipeline, "report": {**env.pipeline["report"], "email_backfills": True}},
+        replace(env.pipeline, report=replace(env.pipeline.report, email_backfills=True)),
         context_for(DAY, run_type="backfill", xcoms={"dbt_build": GATE}),
     )
     assert not again["delivered"] and again["reason"].startswith("already delivered")
@@ -164,7 +164,7 @@ def test_backfill_archives_without_email(env: Env) -> None:
     assert report["freshness"] == [{"table": "orders", "rows": None, "previous_rows": None}]
 
     # With email_backfills on, a backfilled day that was never delivered is sent.
-    p = {**env.pipeline, "report": {**env.pipeline["report"], "email_backfills": True}}
+    p = replace(env.pipeline, report=replace(env.pipeline.report, email_backfills=True))
     assert tasks.publish_report(p, context_for(day, run_type="backfill"))["delivered"]
     assert len(env.smtp.messages) == 1
 
@@ -211,10 +211,7 @@ def test_s3_lake_archive_freshness_and_marker(
             }
         ),
     )
-    p = {
-        **env.pipeline,
-        "lake": {"kind": "s3", "bucket": s3_bucket, "prefix": "lakes/fx", "conn_id": "lake_aws"},
-    }
+    p = replace(env.pipeline, lake=S3Lake(kind="s3", bucket=s3_bucket, prefix="lakes/fx", conn_id="lake_aws"))
     lake = settings.open_lake(p)
     assert lake.uri == f"s3://{s3_bucket}/lakes/fx"
     write_partition(lake, ORDERS, DAY.isoformat(), order_rows(DAY, [1, 2, 3, 4]))

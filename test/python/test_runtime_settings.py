@@ -62,7 +62,7 @@ def test_dbt_env_for_s3_lake_and_postgres_warehouse(monkeypatch: pytest.MonkeyPa
     )
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", "postgresql://etl:pw@db.internal:6543/analytics")
     p = pipeline(
-        warehouse="postgres", lake={"kind": "s3", "bucket": "b", "prefix": "/p/q/", "conn_id": "lake_aws"}
+        warehouse="postgres", lake={"kind": "s3", "bucket": "b", "prefix": "p/q", "conn_id": "lake_aws"}
     )
     assert settings.resolve_lake(p) == ("s3://b/p/q", "lake_aws")
     assert settings.dbt_env(p) == {

@@ -1,4 +1,5 @@
 /** Emits `dags/<pipeline_id>.py`: builds the view model, the template lays it out. */
+import { CONTRACT_VERSION } from "../../ir/contract.ts";
 import type { PipelineIR } from "../../ir/types.ts";
 import { hashComment } from "../header.ts";
 import { pyDocBody, pyLiteral, pyStr, pyWrappedStr } from "../python.ts";
@@ -41,7 +42,8 @@ export function emitDag(ir: PipelineIR): string {
     header: hashComment(ir),
     docstring: wrapText(pyDocBody(`${ir.id}: ${ir.description}`), 100),
     sdkImports: sdk.join(", "),
-    pipeline: pyLiteral(pipelineConfig(ir), 0, "PIPELINE = ".length),
+    config: pyLiteral(pipelineConfig(ir), 0, "CONFIG = ".length),
+    contractVersion: CONTRACT_VERSION,
     docMd: wrapText(pyDocBody(docMd(ir)), 100),
     dagId: pyStr(ir.id),
     description: pyWrappedStr(ir.description, 4, "description=".length),

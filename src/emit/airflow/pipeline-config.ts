@@ -1,13 +1,15 @@
 /**
- * The `PIPELINE` dict of a generated DAG: the runtime's whole view of the pipeline. Keys are the
- * contract with the `dagspec_runtime` package (`airflow/runtime`); change them together.
+ * The `CONFIG` dict of a generated DAG: the runtime's whole view of the pipeline, in the shape of
+ * the runtime contract (`src/ir/contract.ts`), which the `dagspec_runtime` package parses once at
+ * DAG parse time. Every name and default comes from the IR; this only lays it out.
  */
+import { CONTRACT_VERSION, type RuntimeConfig } from "../../ir/contract.ts";
 import type { PipelineIR } from "../../ir/types.ts";
-import type { PyValue } from "../python.ts";
 
-export function pipelineConfig(ir: PipelineIR): PyValue {
+export function pipelineConfig(ir: PipelineIR): RuntimeConfig {
   const wh = ir.warehouse;
   return {
+    contract_version: CONTRACT_VERSION,
     id: ir.id,
     timezone: ir.schedule.timezone,
     report_lag_days: ir.schedule.reportLagDays,
@@ -28,9 +30,9 @@ export function pipelineConfig(ir: PipelineIR): PyValue {
     lake: ir.lake.kind === "local" ? { kind: "local", path: ir.lake.path } : { kind: "s3", bucket: ir.lake.bucket, prefix: ir.lake.prefix, conn_id: ir.lake.connId },
     warehouse:
       wh.kind === "duckdb"
-        ? { kind: "duckdb", path: wh.path, audit_schema: "audit", publish_schema: "main" }
-        : { kind: "postgres", conn_id: wh.connId, audit_schema: `${wh.schema}_audit`, publish_schema: wh.schema, raw_schema: wh.rawSchema },
-    dbt: { project: ir.id, target: wh.kind },
+        ? { kind: "duckdb", path: wh.path, audit_schema: wh.auditSchema, publish_schema: wh.publishSchema }
+        : { kind: "postgres", conn_id: wh.connId, audit_schema: wh.auditSchema, publish_schema: wh.publishSchema, raw_schema: wh.rawSchema },
+    dbt: { project: ir.dbt.project, target: ir.dbt.target },
     marts: ir.models
       .filter((m) => m.layer === "marts")
       .map((m) => ({

@@ -13,7 +13,7 @@ where not coalesce(({{ expression }}), false)
 `;
 
 export function emitDbt(ir: PipelineIR): Map<string, string> {
-  const base = `dbt/${ir.id}`;
+  const base = `dbt/${ir.dbt.project}`;
   const header = sqlComment(ir);
   const files = new Map<string, string>();
   files.set(`${base}/dbt_project.yml`, dbtProjectYml(ir));

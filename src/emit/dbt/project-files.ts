@@ -7,10 +7,10 @@ const env = (name: string, fallback?: string) => (fallback === undefined ? `{{ e
 
 export function dbtProjectYml(ir: PipelineIR): string {
   return yamlFile(hashComment(ir), {
-    name: ir.id,
+    name: ir.dbt.project,
     version: "1.0.0",
     "config-version": 2,
-    profile: ir.id,
+    profile: ir.dbt.project,
     "model-paths": ["models"],
     "test-paths": ["tests"],
     "macro-paths": ["macros"],
@@ -18,7 +18,7 @@ export function dbtProjectYml(ir: PipelineIR): string {
     "clean-targets": ["target", "logs"],
     // The report day; every run passes --vars '{"ds": "YYYY-MM-DD"}'. The default only lets `dbt parse` run.
     vars: { ds: "1970-01-01" },
-    models: { [ir.id]: { "+persist_docs": { relation: true, columns: true } } },
+    models: { [ir.dbt.project]: { "+persist_docs": { relation: true, columns: true } } },
   });
 }
 
@@ -31,7 +31,7 @@ export function profilesYml(ir: PipelineIR): string {
   const duckdb: Record<string, unknown> = {
     type: "duckdb",
     path: env("DAGSPEC_DUCKDB_PATH", ":memory:"),
-    schema: "audit",
+    schema: ir.warehouse.kind === "duckdb" ? ir.warehouse.auditSchema : "audit",
     threads: 1,
   };
   if (ir.lake.kind === "s3") {
@@ -46,10 +46,11 @@ export function profilesYml(ir: PipelineIR): string {
       },
     ];
   }
-  const pgSchema = ir.warehouse.kind === "postgres" ? `${ir.warehouse.schema}_audit` : `${ir.id}_audit`;
+  // The target the spec does not use still parses (`dbt parse` on either warehouse): it gets a placeholder schema.
+  const pgSchema = ir.warehouse.kind === "postgres" ? ir.warehouse.auditSchema : `${ir.id}_audit`;
   return yamlFile(hashComment(ir), {
-    [ir.id]: {
-      target: ir.warehouse.kind,
+    [ir.dbt.project]: {
+      target: ir.dbt.target,
       outputs: {
         duckdb,
         postgres: {

@@ -106,17 +106,17 @@ class Build:
     root: Path
     dags: Path
     dbt: Path
-    pipelines: dict[str, dict[str, Any]]  # dag id -> the PIPELINE dict of its generated DAG file
+    pipelines: dict[str, dict[str, Any]]  # dag id -> the CONFIG dict of its generated DAG file
 
 
 def pipeline_of(dag_file: Path) -> dict[str, Any]:
-    """The literal ``PIPELINE = {...}`` of a generated DAG file, read without importing Airflow."""
+    """The literal ``CONFIG = {...}`` of a generated DAG file, read without importing Airflow."""
     for node_ in ast.parse(dag_file.read_text()).body:
         if isinstance(node_, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "PIPELINE" for t in node_.targets
+            isinstance(t, ast.Name) and t.id == "CONFIG" for t in node_.targets
         ):
             return ast.literal_eval(node_.value)
-    raise AssertionError(f"no PIPELINE literal in {dag_file}")
+    raise AssertionError(f"no CONFIG literal in {dag_file}")
 
 
 # -- one run of the DAG ----------------------------------------------------------------------------

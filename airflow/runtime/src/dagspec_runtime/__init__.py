@@ -8,6 +8,8 @@ need them, never at module level.
 
 Modules:
 
+- ``dagspec_runtime.contract``: the config a generated DAG passes (``load_pipeline``), parsed once
+  into frozen dataclasses; refuses another contract version, naming both.
 - ``dagspec_runtime.days``: which calendar day a run reports on, and that day's UTC bounds.
 - ``dagspec_runtime.lake``: a small fsspec-backed lake (local paths or ``s3://``) with atomic
   partition commits.

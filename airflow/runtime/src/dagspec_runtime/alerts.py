@@ -17,12 +17,15 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from dagspec_runtime.days import report_day as compute_report_day
 from dagspec_runtime.pagerduty import PagerDutyError, asend_event, dedup_key, send_event
 from dagspec_runtime.runinfo import is_backfill, logical_date, run_day, run_type
+
+if TYPE_CHECKING:
+    from dagspec_runtime.contract import Pipeline
 
 __all__ = [
     "PagerDutyError",
@@ -42,17 +45,17 @@ log = logging.getLogger(__name__)
 # -- task failures ---------------------------------------------------------------------------------
 
 
-def failure_alert(pipeline: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], None]:
+def failure_alert(pipeline: Pipeline) -> Callable[[Mapping[str, Any]], None]:
     """The tasks' ``on_failure_callback``: page (PagerDuty) and email the engineers; never raises."""
 
     def on_failure(context: Mapping[str, Any]) -> None:
         notify_failure(pipeline, context)
 
-    on_failure.__name__ = f"dagspec_failure_alert_{pipeline['id']}"
+    on_failure.__name__ = f"dagspec_failure_alert_{pipeline.id}"
     return on_failure
 
 
-def _failure_facts(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+def _failure_facts(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     ti = context.get("ti") or context.get("task_instance")
     exc = context.get("exception")
     try:
@@ -61,7 +64,7 @@ def _failure_facts(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> d
         day = None
     gate = getattr(exc, "gate_failures", None) or []
     return {
-        "pipeline": pipeline["id"],
+        "pipeline": pipeline.id,
         "dag_id": getattr(ti, "dag_id", None),
         "task_id": getattr(ti, "task_id", None),
         "run_id": getattr(ti, "run_id", None) or context.get("run_id"),
@@ -79,7 +82,7 @@ def _failure_facts(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> d
             for g in gate
         ],
         "log_url": getattr(ti, "log_url", None),
-        "spec_file": pipeline.get("spec_file"),
+        "spec_file": pipeline.spec_file,
     }
 
 
@@ -95,37 +98,38 @@ def _failure_summary(facts: Mapping[str, Any]) -> str:
     return f"{head}: {exc[0] if exc else 'no exception recorded'}"
 
 
-def notify_failure(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+def notify_failure(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     """Send the failure page and email; returns what went out (each channel fails independently)."""
-    alerts = pipeline.get("alerts") or {}
+    alerts = pipeline.alerts
     facts = _failure_facts(pipeline, context)
     summary = _failure_summary(facts)
     outcome: dict[str, Any] = {"summary": summary, "pagerduty": None, "email": None}
-    conn_id = alerts.get("pagerduty_conn_id")
-    if conn_id:
+    if alerts.pagerduty_conn_id:
         try:
             send_event(
-                conn_id,
+                alerts.pagerduty_conn_id,
                 action="trigger",
-                dedup=dedup_key(pipeline["id"], facts["ds"] or "unknown-day"),
+                dedup=dedup_key(pipeline.id, facts["ds"] or "unknown-day"),
                 summary=summary,
-                severity=alerts.get("severity") or "critical",
-                source=f"airflow/{facts['dag_id'] or pipeline['id']}",
+                severity=alerts.severity,
+                source=f"airflow/{facts['dag_id'] or pipeline.id}",
                 details=facts,
             )
             outcome["pagerduty"] = "sent"
         except Exception as exc:
-            log.error("could not page for %s: %s", pipeline["id"], exc)
+            log.error("could not page for %s: %s", pipeline.id, exc)
             outcome["pagerduty"] = f"failed: {exc}"
-    engineers = list(alerts.get("engineers") or [])
-    if engineers and alerts.get("smtp_conn_id"):
+    if alerts.engineers:
         try:
             send_email(
-                alerts["smtp_conn_id"], engineers, f"[dagspec] {summary}"[:200], _failure_html(facts, summary)
+                alerts.smtp_conn_id,
+                list(alerts.engineers),
+                f"[dagspec] {summary}"[:200],
+                _failure_html(facts, summary),
             )
             outcome["email"] = "sent"
         except Exception as exc:
-            log.error("could not email the engineers of %s: %s", pipeline["id"], exc)
+            log.error("could not email the engineers of %s: %s", pipeline.id, exc)
             outcome["email"] = f"failed: {exc}"
     return outcome
 
@@ -333,10 +337,10 @@ async def _deadline_miss(context: Mapping[str, Any], **kwargs: Any) -> dict[str,
     }
 
 
-def resolve_incident(pipeline: Mapping[str, Any], report_day: date | str) -> bool:
+def resolve_incident(pipeline: Pipeline, report_day: date | str) -> bool:
     """Resolve the day's incident (if any) once its report is delivered; False when paging is off."""
-    conn_id = (pipeline.get("alerts") or {}).get("pagerduty_conn_id")
+    conn_id = pipeline.alerts.pagerduty_conn_id
     if not conn_id:
         return False
-    send_event(conn_id, action="resolve", dedup=dedup_key(pipeline["id"], report_day))
+    send_event(conn_id, action="resolve", dedup=dedup_key(pipeline.id, report_day))
     return True

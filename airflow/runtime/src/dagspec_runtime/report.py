@@ -17,9 +17,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagspec_runtime.charts import bar_chart, sparkline
+
+if TYPE_CHECKING:
+    from dagspec_runtime.contract import Pipeline
 
 __all__ = ["TREND_DAYS", "build_report", "format_value", "render_html", "report_json"]
 
@@ -72,7 +75,7 @@ def _delta(value: float | None, ref: float | None, fmt: str, ref_day: date) -> d
 
 
 def build_report(
-    pipeline: Mapping[str, Any],
+    pipeline: Pipeline,
     day: date,
     rows_by_day: Mapping[date, Mapping[str, Any]],
     *,
@@ -81,14 +84,14 @@ def build_report(
     lineage: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The report's content: KPIs of ``day``, deltas vs. the day before and a week before, the trend."""
-    spec = pipeline["report"]
+    spec = pipeline.report
     days = [day - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS)]
     today = rows_by_day.get(day)
     if today is None:
-        raise ValueError(f"the published {spec['model']} has no row for {day}")
+        raise ValueError(f"the published {spec.model} has no row for {day}")
     metrics = []
-    for kpi in spec["kpis"]:
-        col, fmt = kpi["column"], kpi["format"]
+    for kpi in spec.kpis:
+        col, fmt = kpi.column, kpi.format
 
         def at(d: date, col: str = col) -> int | float | None:
             row = rows_by_day.get(d)
@@ -98,7 +101,7 @@ def build_report(
         metrics.append(
             {
                 "column": col,
-                "label": kpi["label"],
+                "label": kpi.label,
                 "format": fmt,
                 "value": value,
                 "previous_day": _delta(value, at(day - timedelta(days=1)), fmt, day - timedelta(days=1)),
@@ -108,10 +111,10 @@ def build_report(
         )
     warnings = list((gate or {}).get("warnings") or [])
     return {
-        "pipeline": pipeline["id"],
+        "pipeline": pipeline.id,
         "ds": day.isoformat(),
-        "timezone": pipeline["timezone"],
-        "model": spec["model"],
+        "timezone": pipeline.timezone,
+        "model": spec.model,
         "kpis": {m["column"]: m["value"] for m in metrics},
         "metrics": metrics,
         "trend_days": [d.isoformat() for d in days],
@@ -191,8 +194,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     )
 
 
-def render_html(report: Mapping[str, Any], pipeline: Mapping[str, Any], subject: str) -> str:
-    currency = pipeline["report"].get("currency") or "USD"
+def render_html(report: Mapping[str, Any], pipeline: Pipeline, subject: str) -> str:
+    currency = pipeline.report.currency
     day = date.fromisoformat(report["ds"])
     metrics = report["metrics"]
 

@@ -20,9 +20,12 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagspec_runtime.runinfo import is_backfill, run_day, run_type
+
+if TYPE_CHECKING:
+    from dagspec_runtime.contract import Pipeline
 
 __all__ = ["DELIVERED_MARKER", "run_report"]
 
@@ -32,13 +35,13 @@ DELIVERED_MARKER = "_delivered.json"
 
 
 def run_report(
-    pipeline: Mapping[str, Any], context: Mapping[str, Any], *, gate_summary: Mapping[str, Any] | None = None
+    pipeline: Pipeline, context: Mapping[str, Any], *, gate_summary: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     from dagspec_runtime.report import TREND_DAYS, build_report, render_html, report_json
     from dagspec_runtime.settings import open_lake
     from dagspec_runtime.tasks import report_dir
 
-    spec = pipeline["report"]
+    spec = pipeline.report
     day = run_day(pipeline, context)
     ds = day.isoformat()
     lake = open_lake(pipeline)
@@ -48,8 +51,8 @@ def run_report(
         from airflow.sdk.exceptions import AirflowException
 
         raise AirflowException(
-            f"{pipeline['warehouse']['publish_schema']}.{spec['model']} has no row for "
-            f"{spec['day_column']} = {ds}: nothing to report (was publish_tables skipped?)"
+            f"{pipeline.warehouse.publish_schema}.{spec.model} has no row for "
+            f"{spec.day_column} = {ds}: nothing to report (was publish_tables skipped?)"
         )
     gate = gate_summary or lake.read_json(f"{folder}/dbt/gate.json")
     report = build_report(
@@ -59,13 +62,13 @@ def run_report(
         freshness=_freshness(lake, pipeline, day),
         gate=gate,
         lineage={
-            "spec_file": pipeline.get("spec_file"),
-            "spec_hash": pipeline.get("spec_hash"),
-            "dbt_project": pipeline["dbt"]["project"],
+            "spec_file": pipeline.spec_file,
+            "spec_hash": pipeline.spec_hash,
+            "dbt_project": pipeline.dbt.project,
             "gate_verdict": lake.url(f"{folder}/dbt/gate.json"),
         },
     )
-    subject = spec.get("subject", "Daily report for {ds}").replace("{ds}", ds)
+    subject = spec.subject.replace("{ds}", ds)
     html = render_html(report, pipeline, subject)
     html_bytes = html.encode()
     lake.write_bytes(f"{folder}/report.html", html_bytes)
@@ -78,10 +81,10 @@ def run_report(
     }
 
     marker = lake.read_json(f"{folder}/{DELIVERED_MARKER}")
-    recipients = list(spec.get("recipients") or [])
+    recipients = list(spec.recipients)
     if marker is not None:
         result["reason"] = f"already delivered (run {marker.get('run_id')}, {marker.get('delivered_at')})"
-    elif is_backfill(context) and not spec.get("email_backfills", False):
+    elif is_backfill(context) and not spec.email_backfills:
         result["reason"] = "backfill run: email_backfills is off"
     elif not recipients:
         result["reason"] = "no recipients"
@@ -94,7 +97,7 @@ def run_report(
         _resolve(pipeline, ds)
     log.info(
         "report for %s ds=%s archived at %s; delivered=%s (%s)",
-        pipeline["id"],
+        pipeline.id,
         ds,
         result["report"],
         result["delivered"],
@@ -103,11 +106,11 @@ def run_report(
     return result
 
 
-def _send(pipeline: Mapping[str, Any], subject: str, html: str, recipients: list[str], ds: str) -> None:
+def _send(pipeline: Pipeline, subject: str, html: str, recipients: list[str], ds: str) -> None:
     from dagspec_runtime.alerts import send_email
 
-    headers = {"X-Dagspec-Pipeline": pipeline["id"], "X-Dagspec-Report-Day": ds}
-    send_email(pipeline["report"]["smtp_conn_id"], recipients, subject, html, headers)
+    headers = {"X-Dagspec-Pipeline": pipeline.id, "X-Dagspec-Report-Day": ds}
+    send_email(pipeline.report.smtp_conn_id, recipients, subject, html, headers)
 
 
 def _marker(context: Mapping[str, Any], ds: str, subject: str, recipients: list[str], html: bytes) -> bytes:
@@ -126,7 +129,7 @@ def _marker(context: Mapping[str, Any], ds: str, subject: str, recipients: list[
     return (json.dumps(body, sort_keys=True, indent=2) + "\n").encode()
 
 
-def _resolve(pipeline: Mapping[str, Any], ds: str) -> None:
+def _resolve(pipeline: Pipeline, ds: str) -> None:
     from dagspec_runtime.alerts import resolve_incident
 
     try:
@@ -135,7 +138,7 @@ def _resolve(pipeline: Mapping[str, Any], ds: str) -> None:
         log.error("report for %s delivered, but resolving its PagerDuty incident failed: %s", ds, exc)
 
 
-def _freshness(lake: Any, pipeline: Mapping[str, Any], day: date) -> list[dict[str, Any]]:
+def _freshness(lake: Any, pipeline: Pipeline, day: date) -> list[dict[str, Any]]:
     from dagspec_runtime.manifest import read_manifest
 
     def rows(table: str, d: date) -> int | None:
@@ -145,28 +148,28 @@ def _freshness(lake: Any, pipeline: Mapping[str, Any], day: date) -> list[dict[s
             return None
 
     out = []
-    for table in sorted(t["name"] for t in pipeline["source"]["tables"]):
+    for table in sorted(t.name for t in pipeline.source.tables):
         out.append(
             {"table": table, "rows": rows(table, day), "previous_rows": rows(table, day - timedelta(days=1))}
         )
     return out
 
 
-def _read_model(pipeline: Mapping[str, Any], first: date, last: date) -> dict[date, dict[str, Any]]:
+def _read_model(pipeline: Pipeline, first: date, last: date) -> dict[date, dict[str, Any]]:
     """``{day: {kpi column: value}}`` from the published report model, one row per day."""
     from dagspec_runtime.warehouse import Warehouse, quote_ident
 
-    spec = pipeline["report"]
+    spec = pipeline.report
     warehouse = Warehouse(pipeline)
-    day_col = quote_ident(spec["day_column"])
-    columns = [k["column"] for k in spec["kpis"]]
+    day_col = quote_ident(spec.day_column)
+    columns = [k.column for k in spec.kpis]
     query = (
         f"SELECT CAST({day_col} AS DATE), {', '.join(quote_ident(c) for c in columns)} "
-        f"FROM {quote_ident(warehouse.publish_schema)}.{quote_ident(spec['model'])} "
+        f"FROM {quote_ident(warehouse.publish_schema)}.{quote_ident(spec.model)} "
         f"WHERE CAST({day_col} AS DATE) BETWEEN DATE '{first.isoformat()}' AND DATE '{last.isoformat()}' "
         "ORDER BY 1"
     )
-    with warehouse.shared(f"report {pipeline['id']}"), warehouse.connect(read_only=True) as conn:
+    with warehouse.shared(f"report {pipeline.id}"), warehouse.connect(read_only=True) as conn:
         cur = warehouse.cursor(conn)
         cur.execute(query)
         fetched = cur.fetchall()
@@ -175,7 +178,7 @@ def _read_model(pipeline: Mapping[str, Any], first: date, last: date) -> dict[da
         d = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0]))
         if d in out:
             raise ValueError(
-                f"{spec['model']} has more than one row for {spec['day_column']} = {d}: "
+                f"{spec.model} has more than one row for {spec.day_column} = {d}: "
                 "the report model must have one row per day"
             )
         out[d] = dict(zip(columns, row[1:], strict=True))

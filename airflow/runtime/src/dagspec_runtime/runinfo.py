@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagspec_runtime.days import report_day
+
+if TYPE_CHECKING:
+    from dagspec_runtime.contract import Pipeline
 
 __all__ = ["is_backfill", "logical_date", "run_day", "run_type"]
 
@@ -39,9 +42,9 @@ def logical_date(context: Mapping[str, Any]) -> datetime:
     return value
 
 
-def run_day(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> date:
+def run_day(pipeline: Pipeline, context: Mapping[str, Any]) -> date:
     """The calendar day this run reports on, in the pipeline's timezone."""
-    return report_day(logical_date(context), pipeline["timezone"], int(pipeline.get("report_lag_days", 1)))
+    return report_day(logical_date(context), pipeline.timezone, pipeline.report_lag_days)
 
 
 def run_type(context: Mapping[str, Any]) -> str:

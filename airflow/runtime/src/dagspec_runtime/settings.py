@@ -1,6 +1,6 @@
 """Where a pipeline's lake, warehouse and dbt project live on this machine, and dbt's environment.
 
-The generated ``PIPELINE`` dict holds only machine-independent names (a lake path relative to the
+The pipeline config of a generated DAG holds only machine-independent names (a lake path relative to the
 lake root, a DuckDB file name, a dbt project name, connection ids). They are resolved here, at task
 run time, from environment variables with Airflow-home defaults:
 
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from dagspec_runtime.contract import Pipeline
     from dagspec_runtime.lake import Lake
 
 __all__ = [
@@ -47,37 +47,34 @@ def _under(root_var: str, default_leaf: str, path: str) -> str:
     return os.path.normpath(os.path.join(os.path.abspath(os.path.expanduser(root)), path))
 
 
-def resolve_lake(pipeline: Mapping[str, Any]) -> tuple[str, str | None]:
+def resolve_lake(pipeline: Pipeline) -> tuple[str, str | None]:
     """``(lake root URI, AWS connection id or None)``: an absolute local path or ``s3://bucket/prefix``."""
-    lake = pipeline["lake"]
-    kind = lake.get("kind")
-    if kind == "local":
-        return _under("DAGSPEC_LAKE_ROOT", "lake", lake["path"]), None
-    if kind == "s3":
-        prefix = str(lake.get("prefix") or "").strip("/")
-        uri = f"s3://{lake['bucket']}/{prefix}" if prefix else f"s3://{lake['bucket']}"
-        return uri, lake.get("conn_id") or "aws_default"
-    raise ValueError(f"unknown lake kind {kind!r}")
+    lake = pipeline.lake
+    if lake.kind == "local":
+        return _under("DAGSPEC_LAKE_ROOT", "lake", lake.path), None
+    # The compiler strips the prefix's slashes.
+    uri = f"s3://{lake.bucket}/{lake.prefix}" if lake.prefix else f"s3://{lake.bucket}"
+    return uri, lake.conn_id
 
 
-def open_lake(pipeline: Mapping[str, Any]) -> Lake:
+def open_lake(pipeline: Pipeline) -> Lake:
     from dagspec_runtime.lake import Lake
 
     uri, conn_id = resolve_lake(pipeline)
     return Lake.from_uri(uri, conn_id=conn_id)
 
 
-def duckdb_path(pipeline: Mapping[str, Any]) -> str:
+def duckdb_path(pipeline: Pipeline) -> str:
     """Absolute path of the pipeline's DuckDB file (relative paths resolve under the warehouse root)."""
-    warehouse = pipeline["warehouse"]
-    if warehouse.get("kind") != "duckdb":
-        raise ValueError(f"pipeline {pipeline.get('id')} has a {warehouse.get('kind')} warehouse, not duckdb")
-    return _under("DAGSPEC_WAREHOUSE_ROOT", "warehouse", warehouse["path"])
+    warehouse = pipeline.warehouse
+    if warehouse.kind != "duckdb":
+        raise ValueError(f"pipeline {pipeline.id} has a {warehouse.kind} warehouse, not duckdb")
+    return _under("DAGSPEC_WAREHOUSE_ROOT", "warehouse", warehouse.path)
 
 
-def dbt_project_dir(pipeline: Mapping[str, Any], dag_fileloc: str | None = None) -> str:
+def dbt_project_dir(pipeline: Pipeline, dag_fileloc: str | None = None) -> str:
     """``$DAGSPEC_DBT_ROOT/<project>``, else ``<dir of the DAG file>/../dbt/<project>``."""
-    project = pipeline["dbt"]["project"]
+    project = pipeline.dbt.project
     root = os.environ.get("DAGSPEC_DBT_ROOT")
     if root:
         return os.path.join(os.path.abspath(os.path.expanduser(root)), project)
@@ -97,7 +94,7 @@ def dbt_executable() -> str:
     return os.path.join(os.path.dirname(sys.executable), "dbt")
 
 
-def dbt_env(pipeline: Mapping[str, Any]) -> dict[str, str]:
+def dbt_env(pipeline: Pipeline) -> dict[str, str]:
     """The ``DAGSPEC_*`` variables the generated ``profiles.yml`` and sources read.
 
     Always: ``DAGSPEC_LAKE_URI`` and the three schema names. DuckDB: ``DAGSPEC_DUCKDB_PATH``. S3
@@ -106,14 +103,12 @@ def dbt_env(pipeline: Mapping[str, Any]) -> dict[str, str]:
     botocore, so profiles should read it with a default). Postgres: ``DAGSPEC_PG_*``.
     """
     uri, lake_conn = resolve_lake(pipeline)
-    warehouse = pipeline["warehouse"]
+    warehouse = pipeline.warehouse
     env = {
         "DAGSPEC_LAKE_URI": uri,
-        "DAGSPEC_AUDIT_SCHEMA": warehouse["audit_schema"],
-        "DAGSPEC_PUBLISH_SCHEMA": warehouse["publish_schema"],
+        "DAGSPEC_AUDIT_SCHEMA": warehouse.audit_schema,
+        "DAGSPEC_PUBLISH_SCHEMA": warehouse.publish_schema,
     }
-    if warehouse.get("raw_schema"):
-        env["DAGSPEC_RAW_SCHEMA"] = warehouse["raw_schema"]
     if uri.startswith("s3://") and lake_conn:
         from dagspec_runtime.connections import aws_credentials
 
@@ -123,13 +118,11 @@ def dbt_env(pipeline: Mapping[str, Any]) -> dict[str, str]:
         env["DAGSPEC_S3_REGION"] = creds.get("region", "us-east-1")
         if "endpoint_url" in creds:
             env["DAGSPEC_S3_ENDPOINT_URL"] = creds["endpoint_url"]
-    kind = warehouse.get("kind")
-    if kind == "duckdb":
+    if warehouse.kind == "duckdb":
         env["DAGSPEC_DUCKDB_PATH"] = duckdb_path(pipeline)
-    elif kind == "postgres":
-        env.update(postgres_env(warehouse["conn_id"]))
     else:
-        raise ValueError(f"unknown warehouse kind {kind!r}")
+        env["DAGSPEC_RAW_SCHEMA"] = warehouse.raw_schema
+        env.update(postgres_env(warehouse.conn_id))
     return env
 
 
@@ -146,9 +139,9 @@ def postgres_env(conn_id: str) -> dict[str, str]:
     }
 
 
-def run_artifacts_dir(pipeline: Mapping[str, Any], day: str, invocation: str) -> str:
+def run_artifacts_dir(pipeline: Pipeline, day: str, invocation: str) -> str:
     """Where one dbt invocation's artefacts are kept: ``$DAGSPEC_ARTIFACTS_ROOT`` (default
     ``$AIRFLOW_HOME/dagspec-artifacts``) / pipeline / ``ds=<day>`` / invocation id. Operational
     records of a run, outside the lake (whose contents depend on the data only)."""
     root = os.environ.get("DAGSPEC_ARTIFACTS_ROOT") or os.path.join(airflow_home(), "dagspec-artifacts")
-    return os.path.join(root, str(pipeline["id"]), f"ds={day}", invocation)
+    return os.path.join(root, pipeline.id, f"ds={day}", invocation)

@@ -13,6 +13,7 @@ from data, so an all-NULL day still has the right schema) and to a canonical Pos
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from dagspec_runtime import contract
 
 __all__ = ["Column", "TableSpec", "parse_tables"]
 
@@ -167,8 +170,9 @@ def _name(value: object, what: str) -> str:
     return value
 
 
-def parse_tables(tables: Sequence[Mapping[str, Any]]) -> list[TableSpec]:
-    specs = [TableSpec.parse(t) for t in tables]
+def parse_tables(tables: Sequence[Mapping[str, Any] | contract.Table]) -> list[TableSpec]:
+    """Validated table specs from the contract's tables (or their dict form, as tests and tools hold them)."""
+    specs = [TableSpec.parse(t if isinstance(t, Mapping) else dataclasses.asdict(t)) for t in tables]
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         # Partitions are laid out by table name alone, so two schemas' "orders" would collide.

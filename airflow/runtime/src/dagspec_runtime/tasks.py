@@ -14,10 +14,13 @@ import logging
 import os
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagspec_runtime.days import day_bounds, report_day
 from dagspec_runtime.runinfo import run_day
+
+if TYPE_CHECKING:
+    from dagspec_runtime.contract import Pipeline
 
 __all__ = [
     "DBT_BUILD_TASK_ID",
@@ -35,21 +38,21 @@ log = logging.getLogger(__name__)
 DBT_BUILD_TASK_ID = "dbt_build"
 
 
-def window(pipeline: Mapping[str, Any], logical_date: datetime) -> dict[str, str]:
+def window(pipeline: Pipeline, logical_date: datetime) -> dict[str, str]:
     """``{report_day, day_start, day_end}`` (ISO strings, bounds in UTC) for a run's logical date.
 
     Registered as the DAG macro ``dagspec_window`` (bound to the pipeline) so the source sensor's
     SQL parameters use exactly the window the extract will read.
     """
-    day = report_day(logical_date, pipeline["timezone"], int(pipeline.get("report_lag_days", 1)))
-    start, end = day_bounds(day, pipeline["timezone"])
+    day = report_day(logical_date, pipeline.timezone, pipeline.report_lag_days)
+    start, end = day_bounds(day, pipeline.timezone)
     return {"report_day": day.isoformat(), "day_start": start.isoformat(), "day_end": end.isoformat()}
 
 
-def report_dir(pipeline: Mapping[str, Any], day: str) -> str:
+def report_dir(pipeline: Pipeline, day: str) -> str:
     """Where a day's report, its delivery marker and its dbt artifacts live, relative to the lake root."""
     date.fromisoformat(day)
-    return f"reports/{pipeline['id']}/ds={day}"
+    return f"reports/{pipeline.id}/ds={day}"
 
 
 def _run_id(context: Mapping[str, Any]) -> str:
@@ -57,41 +60,41 @@ def _run_id(context: Mapping[str, Any]) -> str:
     return str(context.get("run_id") or getattr(dag_run, "run_id", "") or "")
 
 
-def extract(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+def extract(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     from dagspec_runtime.extract import extract_tables
     from dagspec_runtime.settings import resolve_lake
 
     uri, lake_conn = resolve_lake(pipeline)
     return extract_tables(
-        pipeline_id=pipeline["id"],
-        source_conn_id=pipeline["source"]["conn_id"],
+        pipeline_id=pipeline.id,
+        source_conn_id=pipeline.source.conn_id,
         lake_uri=uri,
         lake_conn_id=lake_conn,
         ds=run_day(pipeline, context).isoformat(),
-        timezone=pipeline["timezone"],
-        tables=pipeline["source"]["tables"],
+        timezone=pipeline.timezone,
+        tables=pipeline.source.tables,
     )
 
 
-def load_raw(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+def load_raw(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     from dagspec_runtime.settings import resolve_lake
     from dagspec_runtime.warehouse_load import load_raw as load
 
-    warehouse = pipeline["warehouse"]
-    if warehouse.get("kind") != "postgres":
+    warehouse = pipeline.warehouse
+    if warehouse.kind != "postgres":
         raise ValueError("load_raw is only for postgres warehouses (DuckDB reads the lake directly)")
     uri, lake_conn = resolve_lake(pipeline)
     return load(
-        warehouse_conn_id=warehouse["conn_id"],
+        warehouse_conn_id=warehouse.conn_id,
         lake_uri=uri,
         lake_conn_id=lake_conn,
         ds=run_day(pipeline, context).isoformat(),
-        tables=pipeline["source"]["tables"],
-        raw_schema=warehouse["raw_schema"],
+        tables=pipeline.source.tables,
+        raw_schema=warehouse.raw_schema,
     )
 
 
-def dbt_build(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+def dbt_build(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     """One ``dbt build`` into the audit schema; raises ``GateFailed`` when an error-severity test fails.
 
     Holds the warehouse lock for the whole build (DuckDB has one writer per file; Postgres builds
@@ -112,18 +115,18 @@ def dbt_build(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[s
     run_id = _run_id(context)
     failure: BaseException | None = None
     summary: dict[str, Any] | None = None
-    with tempfile.TemporaryDirectory(prefix=f"dagspec-dbt-{pipeline['id']}-{day}-") as work_dir:
-        with warehouse.exclusive(f"dbt build {pipeline['id']} ds={day}"):
+    with tempfile.TemporaryDirectory(prefix=f"dagspec-dbt-{pipeline.id}-{day}-") as work_dir:
+        with warehouse.exclusive(f"dbt build {pipeline.id} ds={day}"):
             # "building" until a verdict is recorded: a build killed half-way leaves the audit
             # schema unaudited, and publish refuses it.
             warehouse.record_gate(run_id=run_id, ds=day, status="building")
             # An incremental mart missing from the audit schema is built whole by this build (dbt's
             # first run of an incremental model), so every day it holds is audited by this gate.
-            full_build = warehouse.missing_in_audit([m["name"] for m in pipeline["marts"]])
+            full_build = warehouse.missing_in_audit([m.name for m in pipeline.marts])
             result = dbt_runner.run_build(
                 dbt_bin=dbt_executable(),
                 project_dir=project,
-                target=pipeline["dbt"]["target"],
+                target=pipeline.dbt.target,
                 ds=day,
                 work_dir=work_dir,
                 env=env,
@@ -154,7 +157,7 @@ _RUN_FIELDS = ("invocation_id", "seconds")
 
 
 def _archive_dbt(
-    lake: Any, pipeline: Mapping[str, Any], day: str, result: Any, summary: dict[str, Any] | None
+    lake: Any, pipeline: Pipeline, day: str, result: Any, summary: dict[str, Any] | None
 ) -> None:
     """Keep the gate's verdict with the report, and the run's dbt artefacts beside the run.
 
@@ -179,7 +182,7 @@ def _archive_dbt(
     log.info("dbt artefacts of this build: %s", folder)
 
 
-def publish_tables(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+def publish_tables(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     """Copy the audited marts of the report day into the publish schema, in one transaction."""
     from dagspec_runtime.warehouse import Warehouse
 
@@ -187,13 +190,13 @@ def publish_tables(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> d
     warehouse = Warehouse(pipeline)
     ti = context.get("ti")
     built = (ti.xcom_pull(task_ids=DBT_BUILD_TASK_ID) if ti is not None else None) or {}
-    with warehouse.exclusive(f"publish {pipeline['id']} ds={day}"):
+    with warehouse.exclusive(f"publish {pipeline.id} ds={day}"):
         return warehouse.publish(
-            pipeline["marts"], ds=day, run_id=_run_id(context), full=set(built.get("full_build") or [])
+            pipeline.marts, ds=day, run_id=_run_id(context), full=set(built.get("full_build") or [])
         )
 
 
-def publish_report(pipeline: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+def publish_report(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     """Build, archive and (unless a backfill or already delivered) email the day's report."""
     from dagspec_runtime.report_task import run_report
 

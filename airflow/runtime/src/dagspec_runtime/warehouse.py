@@ -34,7 +34,10 @@ import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dagspec_runtime.contract import Mart, Pipeline
 
 __all__ = ["GATE_TABLE", "GateNotPassedError", "Warehouse", "quote_ident"]
 
@@ -64,13 +67,13 @@ def _lock_timeout() -> float:
 
 
 class Warehouse:
-    """One pipeline's warehouse, built from the ``PIPELINE["warehouse"]`` dict."""
+    """One pipeline's warehouse, built from the pipeline's ``warehouse`` config."""
 
-    def __init__(self, pipeline: Mapping[str, Any]) -> None:
-        spec = pipeline["warehouse"]
-        self.kind: str = spec["kind"]
-        self.audit_schema: str = spec["audit_schema"]
-        self.publish_schema: str = spec["publish_schema"]
+    def __init__(self, pipeline: Pipeline) -> None:
+        spec = pipeline.warehouse
+        self.kind: str = spec.kind
+        self.audit_schema: str = spec.audit_schema
+        self.publish_schema: str = spec.publish_schema
         if self.kind == "duckdb":
             from dagspec_runtime.settings import duckdb_path
 
@@ -78,7 +81,7 @@ class Warehouse:
             self.conn_id = None
         elif self.kind == "postgres":
             self.path = None
-            self.conn_id = spec["conn_id"]
+            self.conn_id = spec.conn_id
         else:
             raise ValueError(f"unknown warehouse kind {self.kind!r}")
 
@@ -233,7 +236,7 @@ class Warehouse:
 
     def publish(
         self,
-        marts: Sequence[Mapping[str, Any]],
+        marts: Sequence[Mart],
         *,
         ds: str,
         run_id: str,
@@ -245,7 +248,7 @@ class Warehouse:
         built them whole (their first build), so all their days are audited and published.
         """
         started = time.perf_counter()
-        whole = [m["name"] for m in marts if not _by_partition(m)]
+        whole = [m.name for m in marts if not _by_partition(m)]
         summary: dict[str, dict[str, Any]] = {}
         with self.connect() as conn:
             state = self.gate_state(conn, ds)
@@ -253,8 +256,8 @@ class Warehouse:
             cur = self.begin(conn)
             try:
                 cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.publish_schema)}")
-                for mart in sorted(marts, key=lambda m: m["name"]):
-                    summary[mart["name"]] = self._publish_one(conn, cur, mart, ds, mart["name"] in full)
+                for mart in sorted(marts, key=lambda m: m.name):
+                    summary[mart.name] = self._publish_one(conn, cur, mart, ds, mart.name in full)
                 conn.commit()
             except BaseException:
                 conn.rollback()
@@ -271,10 +274,8 @@ class Warehouse:
         )
         return summary
 
-    def _publish_one(
-        self, conn: Any, cur: Any, mart: Mapping[str, Any], ds: str, full: bool = False
-    ) -> dict[str, Any]:
-        name = mart["name"]
+    def _publish_one(self, conn: Any, cur: Any, mart: Mart, ds: str, full: bool = False) -> dict[str, Any]:
+        name = mart.name
         source_cols = self.columns(conn, self.audit_schema, name)
         if not source_cols:
             raise GateNotPassedError(f"mart {self.audit_schema}.{name} does not exist: was it built?")
@@ -284,9 +285,10 @@ class Warehouse:
         if not target_cols:
             empty = "LIMIT 0" if self.kind == "duckdb" else "WITH NO DATA"
             cur.execute(f"CREATE TABLE {dst} AS SELECT * FROM {src} {empty}")
-            if self.kind == "postgres" and _by_partition(mart):  # each publish deletes one day's rows
-                index = quote_ident(f"{name[:50]}_{mart['partition_column'][:8]}_idx")
-                cur.execute(f"CREATE INDEX {index} ON {dst} ({quote_ident(mart['partition_column'])})")
+            if self.kind == "postgres" and mart.partition_column and _by_partition(mart):
+                # Each publish deletes one day's rows.
+                index = quote_ident(f"{name[:50]}_{mart.partition_column[:8]}_idx")
+                cur.execute(f"CREATE INDEX {index} ON {dst} ({quote_ident(mart.partition_column)})")
             target_cols = source_cols
         known = {c for c, _ in target_cols}
         for col, col_type in source_cols:  # a column added to the model appears in the published table
@@ -298,7 +300,8 @@ class Warehouse:
             )
         cols = ", ".join(quote_ident(c) for c, _ in source_cols)
         if _by_partition(mart) and not full:
-            column = mart["partition_column"]
+            column = mart.partition_column
+            assert column is not None
             col_type = dict(source_cols).get(column)
             if col_type is None:
                 raise ValueError(f"mart {name}: partition column {column!r} is not in the model")
@@ -321,8 +324,8 @@ class Warehouse:
         return {"mode": mode, "rows": int(row[0]) if row else 0}
 
 
-def _by_partition(mart: Mapping[str, Any]) -> bool:
-    return mart.get("materialized") == "incremental" and bool(mart.get("partition_column"))
+def _by_partition(mart: Mart) -> bool:
+    return mart.materialized == "incremental" and mart.partition_column is not None
 
 
 def _check_gate(state: Mapping[str, Mapping[str, str]], ds: str, whole: Sequence[str], schema: str) -> None:

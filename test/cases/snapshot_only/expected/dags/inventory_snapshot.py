@@ -13,10 +13,12 @@ from airflow.sdk import DAG, CronTriggerTimetable, task
 # dagspec's runtime: the dagspec-runtime package installed beside Airflow (airflow/runtime in the repo).
 from dagspec_runtime import tasks
 from dagspec_runtime.alerts import failure_alert
+from dagspec_runtime.contract import load_pipeline
 
-# Everything the runtime needs to know about this pipeline, compiled from the spec. Connections are
-# referenced by id only; credentials live in Airflow connections.
-PIPELINE = {
+# Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
+# contract 1. Connections are referenced by id only; credentials live in Airflow connections.
+CONFIG = {
+    "contract_version": 1,
     "id": "inventory_snapshot",
     "timezone": "Europe/Berlin",
     "report_lag_days": 0,
@@ -82,6 +84,10 @@ PIPELINE = {
         "deliver_by": None,
     },
 }
+
+# Parsed once, here at parse time, into frozen typed objects; a dagspec-runtime that speaks another
+# contract version fails this import with a message naming both versions.
+PIPELINE = load_pipeline(CONFIG)
 
 DOC_MD = """
 # inventory_snapshot

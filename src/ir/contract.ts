@@ -1,0 +1,106 @@
+/**
+ * The runtime contract: the one config a generated DAG hands to the `dagspec_runtime` package
+ * (`airflow/runtime`), which parses it once, at DAG parse time, into frozen dataclasses
+ * (`dagspec_runtime.contract`). This zod schema is its single definition on the compiler side:
+ * `pipelineConfig` is typed by it, `runtimeConfigJsonSchema()` turns it into the JSON schema committed
+ * beside the runtime (`contract.schema.json`), and a pytest checks that schema against the runtime's
+ * dataclasses, so the two halves cannot drift.
+ *
+ * Every value is final: defaults are applied by lowering, never again by the runtime, so every field
+ * is required (nullable where "none" is meaningful) and no object admits unknown keys.
+ *
+ * Bump CONTRACT_VERSION with any change a runtime built for the previous version would misread
+ * (a field added, removed, renamed or given a new meaning), together with the runtime's own
+ * CONTRACT_VERSION: a DAG compiled for another version then fails its import, naming both.
+ */
+import { z } from "zod";
+
+export const CONTRACT_VERSION = 1;
+
+const name = z.string().min(1);
+
+const column = z.strictObject({
+  name,
+  /** Postgres type as the spec spells it, from the closed list the checker accepts. */
+  type: name,
+});
+
+const table = z.strictObject({
+  name,
+  schema: name,
+  columns: z.array(column).min(1),
+  primary_key: z.array(name).min(1),
+  mode: z.enum(["incremental", "snapshot"]),
+  /** The column that places a row in a report day; null for snapshots. */
+  cursor_column: name.nullable(),
+});
+
+const lake = z.discriminatedUnion("kind", [
+  /** A folder; a relative path resolves under `$DAGSPEC_LAKE_ROOT`. */
+  z.strictObject({ kind: z.literal("local"), path: name }),
+  z.strictObject({ kind: z.literal("s3"), bucket: name, prefix: z.string(), conn_id: name }),
+]);
+
+const warehouse = z.discriminatedUnion("kind", [
+  /** A DuckDB file; a relative path resolves under `$DAGSPEC_WAREHOUSE_ROOT`. */
+  z.strictObject({ kind: z.literal("duckdb"), path: name, audit_schema: name, publish_schema: name }),
+  z.strictObject({ kind: z.literal("postgres"), conn_id: name, audit_schema: name, publish_schema: name, raw_schema: name }),
+]);
+
+const mart = z.strictObject({
+  name,
+  materialized: z.enum(["view", "table", "incremental"]),
+  /** The report-day column of an incremental mart (published a day at a time), else null. */
+  partition_column: name.nullable(),
+  unique_key: z.array(name),
+});
+
+const kpi = z.strictObject({ column: name, label: z.string(), format: z.enum(["currency", "count", "percent", "ratio"]) });
+
+export const RuntimeConfigSchema = z.strictObject({
+  contract_version: z.literal(CONTRACT_VERSION),
+  id: name,
+  /** IANA zone of the schedule and of report days. */
+  timezone: name,
+  /** How many local days before its scheduled start a run's report day is. */
+  report_lag_days: z.int().min(0),
+  spec_file: name,
+  spec_hash: name,
+  source: z.strictObject({ conn_id: name, name, tables: z.array(table).min(1) }),
+  lake,
+  warehouse,
+  dbt: z.strictObject({ project: name, target: z.enum(["duckdb", "postgres"]) }),
+  marts: z.array(mart),
+  report: z.strictObject({
+    model: name,
+    day_column: name,
+    kpis: z.array(kpi).min(1),
+    /** `{ds}` is replaced by the report day. */
+    subject: z.string(),
+    recipients: z.array(name),
+    smtp_conn_id: name,
+    currency: name,
+    email_backfills: z.boolean(),
+  }),
+  alerts: z.strictObject({
+    /** null: the spec has no SLA, nothing pages. */
+    pagerduty_conn_id: name.nullable(),
+    severity: z.enum(["critical", "error", "warning", "info"]),
+    engineers: z.array(name),
+    smtp_conn_id: name,
+    /** Local HH:MM the report is due, or null without an SLA. */
+    deliver_by: name.nullable(),
+  }),
+});
+
+export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
+
+/** The JSON schema of the contract (draft 2020-12), as committed beside the runtime. */
+export function runtimeConfigJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(RuntimeConfigSchema, { target: "draft-2020-12" }),
+    $id: `https://dagspec.dev/contract/v${CONTRACT_VERSION}/runtime-config.schema.json`,
+    title: "dagspec runtime config",
+    description: "The CONFIG of a dagspec-generated DAG, parsed once by dagspec_runtime.contract.load_pipeline.",
+  };
+}
