@@ -6,6 +6,7 @@ the DAG file's location (``dags/../dbt/<id>``), as the runtime resolves it."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -13,9 +14,18 @@ from pathlib import Path
 
 import pytest
 
+from dagspec_runtime.contract import load_pipeline
 from dagspec_runtime.settings import dbt_project_dir
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def config_of(dag_file: Path) -> dict:
+    """The DAG file's ``CONFIG = {...}`` literal."""
+    for node in ast.parse(dag_file.read_text()).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["CONFIG"]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"no CONFIG in {dag_file}")
 
 
 def dagbag(dag_folder: Path):
@@ -42,7 +52,7 @@ def test_a_deployed_folder_is_what_airflow_and_the_runtime_expect(
     assert sorted(bag.dag_ids) == ["daily_metrics_pipeline"]
 
     monkeypatch.delenv("DAGSPEC_DBT_ROOT", raising=False)
-    project = Path(dbt_project_dir({"dbt": {"project": "daily_metrics_pipeline"}}, str(dag_file)))
+    project = Path(dbt_project_dir(load_pipeline(config_of(dag_file)), str(dag_file)))
     assert project == home / "dbt" / "daily_metrics_pipeline"
     assert (project / "dbt_project.yml").read_bytes() == (
         REPO / "generated" / "dbt" / "daily_metrics_pipeline" / "dbt_project.yml"
