@@ -14,10 +14,12 @@ from airflow.sdk import DAG, CronTriggerTimetable, task
 # dagspec's runtime: the dagspec-runtime package installed beside Airflow (airflow/runtime in the repo).
 from dagspec_runtime import tasks
 from dagspec_runtime.alerts import failure_alert
+from dagspec_runtime.contract import load_pipeline
 
-# Everything the runtime needs to know about this pipeline, compiled from the spec. Connections are
-# referenced by id only; credentials live in Airflow connections.
-PIPELINE = {
+# Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
+# contract 1. Connections are referenced by id only; credentials live in Airflow connections.
+CONFIG = {
+    "contract_version": 1,
     "id": "a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx",
     "timezone": "America/Argentina/Buenos_Aires",
     "report_lag_days": 1,
@@ -91,6 +93,10 @@ PIPELINE = {
         "deliver_by": None,
     },
 }
+
+# Parsed once, here at parse time, into frozen typed objects; a dagspec-runtime that speaks another
+# contract version fails this import with a message naming both versions.
+PIPELINE = load_pipeline(CONFIG)
 
 DOC_MD = """
 # a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx
