@@ -384,3 +384,53 @@ def test_airflow_wrapper_resolves_connections_and_hides_password(
     assert "s3cr3t" not in logged
     assert "rows/s" in logged and dbname in logged
     json.dumps(summary)  # XCom-serialisable
+
+
+# -- the COPY stream, drained straight from libpq -----------------------------------------------
+
+
+def _copy(statement: str) -> Any:
+    from psycopg import sql
+
+    return sql.SQL(statement)  # type: ignore[arg-type]  # test-only literal statements
+
+
+def test_copy_chunks_are_whole_rows_and_complete(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small chunks: every chunk ends on a row boundary (quoted newlines included), and together
+    they are exactly what COPY sends."""
+    monkeypatch.setattr(extract_module, "_CSV_CHUNK_BYTES", 256)
+    statement = "COPY (SELECT id, note FROM app.orders ORDER BY id) TO STDOUT (FORMAT csv)"
+    with psycopg.connect(source) as conn, conn.cursor() as cur:
+        chunks = [bytes(c) for c in extract_module._copy_chunks(cur, _copy(statement))]
+        with cur.copy(statement) as copy:
+            reference = b"".join(bytes(row) for row in copy)
+        assert cur.execute("SELECT 1").fetchone() == (1,)  # the connection is left usable
+    assert len(chunks) > 10 and b"".join(chunks) == reference
+    for chunk in chunks:
+        assert chunk.endswith(b"\n")
+        assert chunk.count(b'"') % 2 == 0  # no quoted value is cut in two
+
+
+def test_copy_chunks_raise_a_server_error_mid_stream(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error after rows were sent surfaces as the server's own error class."""
+    monkeypatch.setattr(extract_module, "_CSV_CHUNK_BYTES", 1024)
+    statement = "COPY (SELECT 1 / (50000 - g) FROM generate_series(1, 100000) g) TO STDOUT (FORMAT csv)"
+    got = 0
+    with psycopg.connect(source) as conn, conn.cursor() as cur:
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            for chunk in extract_module._copy_chunks(cur, _copy(statement)):
+                got += chunk.count(b"\n")
+        conn.rollback()
+        assert cur.execute("SELECT 2").fetchone() == (2,)
+    assert 0 < got < 50000
+
+
+def test_copy_chunks_stopped_early_leave_the_connection_usable(source: str) -> None:
+    """A consumer failing mid-stream (the parser rejecting a value) cancels the COPY cleanly."""
+    statement = "COPY (SELECT g, repeat('x', 100) FROM generate_series(1, 200000) g) TO STDOUT (FORMAT csv)"
+    with psycopg.connect(source) as conn, conn.cursor() as cur:
+        stream = extract_module._copy_chunks(cur, _copy(statement))
+        assert next(stream).startswith(b"1,")
+        stream.close()
+        conn.rollback()  # a cancelled COPY ends the transaction in error
+        assert cur.execute("SELECT 3").fetchone() == (3,)

@@ -235,11 +235,8 @@ def _extract_table(
         for batch in parser.parse(chunk):
             parts.add(batch)
 
-    with (
-        cur.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(select)) as copy,
-        _Worker(write_chunk) as worker,
-    ):
-        for chunk in _copy_chunks(copy):
+    with _Worker(write_chunk) as worker:
+        for chunk in _copy_chunks(cur, sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(select)):
             csv_bytes += len(chunk)
             worker.put(chunk)
     entries = parts.close()
@@ -290,22 +287,58 @@ def _extract_table(
     return manifest, {"rows": written, "bytes": size, "files": files, "seconds": round(elapsed, 3)}
 
 
-def _copy_chunks(copy: psycopg.Copy) -> Iterator[bytearray]:
-    """COPY CSV output in chunks of about ``_CSV_CHUNK_BYTES``, each made of whole rows.
+def _copy_chunks(cur: psycopg.Cursor[Any], statement: sql.Composable) -> Iterator[bytearray]:
+    """COPY ... TO STDOUT output in chunks of about ``_CSV_CHUNK_BYTES``, each made of whole rows.
 
-    libpq delivers exactly one row per read, so chunk boundaries are row boundaries even when
-    quoted values contain newlines. Per-row Python work is one append to a bytearray (a C-level
-    copy); this loop, on the thread that owns the connection, is the extract's speed limit.
+    libpq hands COPY data over one row per ``PQgetCopyData`` call, so chunk boundaries are row
+    boundaries even when quoted values contain newlines. psycopg's ``Copy`` iterator costs a
+    generator and a wait loop per row, which made this loop the extract's speed limit (about a
+    third of ``psql \\copy``); here psycopg starts the COPY and checks it (``cursor.copy()``), then
+    the rows are drained straight from libpq in non-blocking mode: per row one C call and one
+    C-level append, and the GIL is released only while waiting for the socket, which lets the
+    parsing thread run. On an error or an early exit, leaving ``cursor.copy()`` cancels the COPY
+    and drains what is left, as it does for its own reads.
     """
-    chunk = bytearray()
-    limit = _CSV_CHUNK_BYTES
-    for row in copy:
-        chunk += row
-        if len(chunk) >= limit:
+    import selectors
+
+    from psycopg import OperationalError, pq
+    from psycopg.errors import error_from_result
+
+    with cur.copy(statement), selectors.DefaultSelector() as selector:
+        pgconn = cur.connection.pgconn
+        selector.register(pgconn.socket, selectors.EVENT_READ)
+        get_copy_data = pgconn.get_copy_data
+        limit = _CSV_CHUNK_BYTES
+        chunk = bytearray()
+        while True:
+            nbytes, row = get_copy_data(1)  # 1: never block inside libpq while holding the GIL
+            if nbytes > 0:
+                chunk += row
+                if len(chunk) >= limit:
+                    yield chunk
+                    chunk = bytearray()
+            elif nbytes == 0:  # no complete row buffered: wait for the socket
+                selector.select()
+                pgconn.consume_input()
+            elif nbytes == -1:  # end of the COPY data
+                break
+            else:
+                raise OperationalError(f"COPY failed: {pgconn.get_error_message()}")
+        # The COPY's own result says whether the server finished it cleanly. Read every result
+        # before raising, so the connection is idle again (in a failed transaction on error).
+        results = []
+        while True:
+            while pgconn.is_busy():
+                selector.select()
+                pgconn.consume_input()
+            if (result := pgconn.get_result()) is None:
+                break
+            results.append(result)
+        for result in results:
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                raise error_from_result(result, encoding=cur.connection.info.encoding)
+        if chunk:  # no empty chunk: pyarrow refuses an empty CSV, and a day without rows is normal
             yield chunk
-            chunk = bytearray()
-    if chunk:  # no empty chunk: pyarrow refuses an empty CSV, and a day without rows is normal
-        yield chunk
 
 
 class _CsvParser:
@@ -409,7 +442,15 @@ class _PartFiles:
     def __init__(
         self, schema: pa.Schema, writer: PartitionWriter, *, row_group_rows: int, file_rows: int
     ) -> None:
+        import pyarrow as pa
+
         self._schema = schema
+        # Dictionary encoding only for text: ids, amounts and timestamps are nearly all distinct, and
+        # trying a dictionary first then falling back made Parquet writing cost about 3x the CPU
+        # and 2x the bytes of plain encoding + zstd (1M orders: 0.58 s / 20 MB vs 0.21 s / 10 MB).
+        self._dictionary_columns = [
+            f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        ]
         self._writer = writer
         self._row_group_rows = row_group_rows
         self._file_rows = file_rows
@@ -462,7 +503,7 @@ class _PartFiles:
             self._schema,
             compression="zstd",
             compression_level=_ZSTD_LEVEL,
-            use_dictionary=True,
+            use_dictionary=self._dictionary_columns or False,
             write_statistics=True,
         )
         self._file_row_count = 0
