@@ -434,3 +434,40 @@ def test_copy_chunks_stopped_early_leave_the_connection_usable(source: str) -> N
         stream.close()
         conn.rollback()  # a cancelled COPY ends the transaction in error
         assert cur.execute("SELECT 3").fetchone() == (3,)
+
+
+# -- tables in parallel, one snapshot -----------------------------------------------------------
+
+
+def test_parallel_tables_read_the_exported_snapshot(
+    source: str, lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers commit after the run's snapshot was exported and before each table's connection
+    imports it: no table sees those commits."""
+    opened = extract_module._snapshot_cursor
+    imported: list[str] = []
+
+    def commit_then_open(conninfo: str, snapshot: str) -> Any:
+        n = len(imported)
+        imported.append(snapshot)
+        insert(source, "orders", [order_row(60_000 + n, datetime(2026, 3, 8, 16, tzinfo=UTC))])
+        insert(source, "customers", [(8_000 + n, "late", "gold", None)])
+        with psycopg.connect(source, autocommit=True) as conn:
+            conn.execute("UPDATE app.customers SET name = 'changed' WHERE id = 2")
+        return opened(conninfo, snapshot)
+
+    monkeypatch.setattr(extract_module, "_snapshot_cursor", commit_then_open)
+    summary = extract(source, lake, parallel_tables=2)
+    assert len(imported) == 2 and len(set(imported)) == 1  # one exported snapshot, two importers
+    assert summary["orders"]["rows"] == 504 and summary["customers"]["rows"] == 50
+    cust = {r["id"]: r["name"] for r in read_partition(lake, "customers", DST_SPRING).to_pylist()}
+    assert not {8_000, 8_001} & cust.keys() and cust[2] == "customer 2"
+    assert not {60_000, 60_001} & set(read_partition(lake, "orders", DST_SPRING).column("id").to_pylist())
+
+
+def test_parallel_and_sequential_runs_write_the_same_bytes(source: str, tmp_path: Any) -> None:
+    sequential = Lake.from_uri(str(tmp_path / "sequential"))
+    parallel = Lake.from_uri(str(tmp_path / "parallel"))
+    extract(source, sequential, parallel_tables=1)
+    extract(source, parallel, parallel_tables=2)
+    assert snapshot_bytes(parallel) == snapshot_bytes(sequential)

@@ -28,6 +28,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,9 @@ DEFAULT_ROW_GROUP_ROWS = 131_072
 DEFAULT_FILE_ROWS = 8 * DEFAULT_ROW_GROUP_ROWS
 _CSV_CHUNK_BYTES = 4 << 20  # raw CSV parsed at a time
 _ZSTD_LEVEL = 3  # pinned, not left to the codec default, so output bytes stay reproducible
+# Tables read at once. Each pipeline keeps about one core busy between the COPY loop and parsing
+# plus Parquet writing, and the server needs one per COPY: two suits the 2-core workers we run on.
+DEFAULT_PARALLEL_TABLES = 2
 
 TableCallback = Callable[[str, dict[str, Any]], None]
 
@@ -71,6 +75,7 @@ def extract_to_lake(
     row_group_rows: int = DEFAULT_ROW_GROUP_ROWS,
     file_rows: int = DEFAULT_FILE_ROWS,
     on_table_extracted: TableCallback | None = None,
+    parallel_tables: int = DEFAULT_PARALLEL_TABLES,
 ) -> dict[str, dict[str, Any]]:
     """Extract ``tables`` for report day ``ds`` into ``<lake>/raw/<table>/ds=<ds>/``.
 
@@ -79,6 +84,10 @@ def extract_to_lake(
     ``on_table_extracted(table, summary)`` is called after each table is staged and reconciled,
     while the source transaction is still open (progress reporting; tests use it to interleave
     concurrent writes). Returns ``{table: {rows, bytes, files, manifest, manifest_sha256, seconds}}``.
+
+    Up to ``parallel_tables`` tables are read at once, each on its own connection whose
+    transaction imports the snapshot this run's transaction exported (``pg_export_snapshot()``,
+    as ``pg_dump -j`` does): every table still sees the same instant of the source.
     """
     import psycopg
     from psycopg import IsolationLevel
@@ -91,39 +100,49 @@ def extract_to_lake(
     staged: list[tuple[PartitionWriter, bytes]] = []
     summary: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
+
+    def stage(cur: psycopg.Cursor[Any], spec: TableSpec) -> tuple[PartitionWriter, bytes, dict[str, Any]]:
+        """Extract one table into a staged partition; reconciled, not yet published."""
+        writer = lake.begin_partition(partition_dir(spec.name, ds), manifest_name=MANIFEST_NAME)
+        try:
+            manifest, table_summary = _extract_table(
+                cur,
+                spec,
+                writer,
+                pipeline_id=pipeline_id,
+                day=day,
+                timezone=timezone,
+                row_group_rows=row_group_rows,
+                file_rows=file_rows,
+            )
+        except BaseException:
+            writer.abort()
+            raise
+        manifest_bytes = dumps(manifest)
+        table_summary["manifest"] = lake.url(f"{writer.rel_dir}/{MANIFEST_NAME}")
+        table_summary["manifest_sha256"] = _sha256(manifest_bytes)
+        if on_table_extracted is not None:
+            on_table_extracted(spec.name, table_summary)
+        return writer, manifest_bytes, table_summary
+
     try:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.isolation_level = IsolationLevel.REPEATABLE_READ
             conn.read_only = True
             with conn.transaction(), conn.cursor() as cur:
-                # Fix the text forms COPY emits, whatever the server or role defaults are:
-                # ISO dates, UTC offsets for timestamptz, shortest exact floats.
-                cur.execute("SET LOCAL TimeZone = 'UTC'")
-                cur.execute("SET LOCAL DateStyle = 'ISO, YMD'")
-                cur.execute("SET LOCAL extra_float_digits = 1")
-                for spec in specs:
-                    writer = lake.begin_partition(partition_dir(spec.name, ds), manifest_name=MANIFEST_NAME)
-                    try:
-                        manifest, table_summary = _extract_table(
-                            cur,
-                            spec,
-                            writer,
-                            pipeline_id=pipeline_id,
-                            day=day,
-                            timezone=timezone,
-                            row_group_rows=row_group_rows,
-                            file_rows=file_rows,
-                        )
-                    except BaseException:
-                        writer.abort()
-                        raise
-                    manifest_bytes = dumps(manifest)
-                    staged.append((writer, manifest_bytes))
-                    table_summary["manifest"] = lake.url(f"{writer.rel_dir}/{MANIFEST_NAME}")
-                    table_summary["manifest_sha256"] = _sha256(manifest_bytes)
-                    summary[spec.name] = table_summary
-                    if on_table_extracted is not None:
-                        on_table_extracted(spec.name, table_summary)
+                _fix_text_forms(cur)
+                workers = min(parallel_tables, len(specs))
+                if workers <= 1:
+                    for spec in specs:
+                        writer, manifest_bytes, table_summary = stage(cur, spec)
+                        staged.append((writer, manifest_bytes))
+                        summary[spec.name] = table_summary
+                else:
+                    row = cur.execute("SELECT pg_export_snapshot()").fetchone()
+                    assert row is not None
+                    staged_summaries = _in_parallel(conninfo, row[0], specs, stage, workers, staged)
+                    for spec, table_summary in zip(specs, staged_summaries, strict=True):
+                        summary[spec.name] = table_summary
         # Every table passed its reconciliation: publish them together, after the source
         # transaction has ended. Only an I/O failure between two commits can leave tables of one
         # day from different runs; re-running the day repairs it.
@@ -178,6 +197,65 @@ def extract_tables(
         lake.uri,
     )
     return extract_to_lake(conninfo, lake, pipeline_id=pipeline_id, ds=ds, timezone=timezone, tables=tables)
+
+
+def _fix_text_forms(cur: psycopg.Cursor[Any]) -> None:
+    """Fix the text forms COPY emits, whatever the server or role defaults are: ISO dates, UTC
+    offsets for timestamptz, shortest exact floats."""
+    cur.execute("SET LOCAL TimeZone = 'UTC'")
+    cur.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+    cur.execute("SET LOCAL extra_float_digits = 1")
+
+
+def _in_parallel(
+    conninfo: str,
+    snapshot: str,
+    specs: Sequence[TableSpec],
+    stage: Callable[[psycopg.Cursor[Any], TableSpec], tuple[PartitionWriter, bytes, dict[str, Any]]],
+    workers: int,
+    staged: list[tuple[PartitionWriter, bytes]],
+) -> list[dict[str, Any]]:
+    """``stage`` every table on ``workers`` threads, each table on a connection that imported
+    ``snapshot``. Staged partitions go to ``staged`` in ``specs`` order (the caller publishes or
+    aborts them all); returns the tables' summaries. When a table fails, the tables already
+    started finish first, then the first error in ``specs`` order is raised."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(spec: TableSpec) -> tuple[PartitionWriter, bytes, dict[str, Any]]:
+        with _snapshot_cursor(conninfo, snapshot) as cur:
+            return stage(cur, spec)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dagspec-extract") as pool:
+        futures = [pool.submit(run, spec) for spec in specs]
+    results = []
+    error: BaseException | None = None
+    for future in futures:
+        if (exc := future.exception()) is not None:
+            error = error or exc
+            continue
+        writer, manifest_bytes, table_summary = future.result()
+        staged.append((writer, manifest_bytes))
+        results.append(table_summary)
+    if error is not None:
+        raise error
+    return results
+
+
+@contextmanager
+def _snapshot_cursor(conninfo: str, snapshot: str) -> Iterator[psycopg.Cursor[Any]]:
+    """A cursor in a read-only REPEATABLE READ transaction that sees exactly ``snapshot``."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(conninfo, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            # Must come before any query of the transaction.
+            cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            _fix_text_forms(cur)
+            yield cur
+        finally:
+            cur.execute("ROLLBACK")  # read only: nothing to commit
 
 
 # -- one table ---------------------------------------------------------------------------------
