@@ -1,18 +1,21 @@
 """Streaming, consistent extract of one run's tables from live Postgres into the lake as Parquet.
 
-Path of the data: ``COPY (SELECT ... ORDER BY <pk>) TO STDOUT (FORMAT csv)`` read with psycopg 3's
-``cursor.copy()`` into chunks of whole rows; a worker thread parses each chunk with pyarrow's CSV
-parser (explicit column types, never inferred), re-cuts the batches into fixed-size row groups
-and writes them with ``ParquetWriter`` (zstd). Memory stays flat whatever the day's size: a few
-CSV chunks in flight (bounded queue), one pending row group, one open Parquet file.
+Path of the data: ``COPY (SELECT ... ORDER BY <pk>) TO STDOUT (FORMAT csv)``, started by psycopg 3's
+``cursor.copy()`` and drained straight from libpq into chunks of whole rows; a worker thread parses
+each chunk with pyarrow's CSV parser (explicit column types, never inferred), re-cuts the batches
+into fixed-size row groups and writes them with ``ParquetWriter`` (zstd). Memory stays flat
+whatever the day's size: a few CSV chunks in flight (bounded queue), one pending row group, one
+open Parquet file per table being read.
 
-Consistency: all tables of one run are read on ONE connection in ONE ``REPEATABLE READ READ ONLY``
-transaction, so they all see the same snapshot even while the source keeps committing. Sharing a
-snapshot across separate Airflow tasks (``pg_export_snapshot()`` + ``SET TRANSACTION SNAPSHOT``)
-was rejected: the exported snapshot lives only as long as the exporting transaction, so some
-process would have to hold a transaction open across task boundaries, workers and retries, which
-Airflow does not coordinate; a retried task would find the snapshot gone and could no longer
-reproduce the others' view. One task, one transaction: a retry re-reads every table consistently.
+Consistency: one task, one ``REPEATABLE READ READ ONLY`` transaction that every table of the run is
+read in, so they all see the same snapshot even while the source keeps committing. Tables are read
+in parallel (``DEFAULT_PARALLEL_TABLES``) by further connections of the same task whose transactions
+import that transaction's exported snapshot (``pg_export_snapshot()`` + ``SET TRANSACTION
+SNAPSHOT``, as ``pg_dump -j`` does), while it stays open. Sharing a snapshot across separate
+Airflow tasks was rejected: the exported snapshot lives only as long as the exporting transaction,
+so some process would have to hold a transaction open across task boundaries, workers and
+retries, which Airflow does not coordinate; a retried task would find the snapshot gone and could
+no longer reproduce the others' view. Within one task a retry re-reads every table consistently.
 
 Publishing: each table's partition is staged, reconciled against ``SELECT count(*)`` of the same
 predicate inside the same transaction, and only when every table of the run has passed are the
