@@ -1,8 +1,8 @@
 """Side-by-side measurement: contenders run interleaved, each run in its own child process.
 
-Every run is a fresh process so its peak RSS (``ru_maxrss`` from ``os.wait4``) is its own and no
-warm state leaks from one run into the next. Runs are interleaved (A B C, A B C, ...) rather than
-batched (A A A, B B B) so that drift in the machine's load hits every contender alike.
+Every run is a fresh process so its peak RSS is its own and no warm state leaks from one run into
+the next. Runs are interleaved (A B C, A B C, ...) rather than batched (A A A, B B B) so that drift
+in the machine's load hits every contender alike.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ class Contender:
     cwd: str | None = None
     # Called after each run (e.g. to inspect and remove its output); returns facts for the report.
     after: Callable[[], dict[str, Any]] | None = None
+    # Rounds this contender takes part in (a slow reference need not run every round).
+    max_runs: int | None = None
 
 
 @dataclass
@@ -39,16 +41,24 @@ class Run:
     report: dict[str, Any] = field(default_factory=dict)
 
 
+# Peak RSS comes from GNU time run between us and the contender: a child forked from this process
+# starts with our resident set as its high-water mark (exec does not reset it), so wait4's
+# ru_maxrss would report at least the harness's own size; GNU time itself is a few MB.
+TIME = "/usr/bin/time"
+
+
 def run_once(c: Contender) -> Run:
     """Runs ``c`` to completion; raises with its stderr when it fails."""
+    import tempfile
+
     env = {**os.environ, **(c.env or {})}
-    started = time.perf_counter()
-    proc = subprocess.Popen(list(c.argv), cwd=c.cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # communicate() reaps the child itself, which would lose its rusage: read the pipes, then wait4.
-    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.NamedTemporaryFile("r", prefix="dagspec-bench-rss-") as rss_file:
+        argv = [TIME, "-f", "%M", "-o", rss_file.name, *c.argv]
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=c.cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = proc.communicate()
+        wall = time.perf_counter() - started
+        rss_lines = rss_file.read().strip().splitlines()
     if proc.returncode != 0:
         tail = err.decode(errors="replace")[-4000:]
         raise RuntimeError(f"{c.name} failed ({proc.returncode}): {c.shown}\n{tail}")
@@ -58,8 +68,8 @@ def run_once(c: Contender) -> Run:
         report = json.loads(lines[-1])
     if c.after is not None:
         report.update(c.after())
-    # Linux reports ru_maxrss in KiB.
-    return Run(wall_s=wall, peak_rss_mib=usage.ru_maxrss / 1024, report=report)
+    # GNU time's %M is the contender's ru_maxrss, in KiB on Linux.
+    return Run(wall_s=wall, peak_rss_mib=int(rss_lines[-1]) / 1024, report=report)
 
 
 def interleaved(
@@ -71,6 +81,8 @@ def interleaved(
         # Rotate so no contender always runs right after the same neighbour (page cache, CPU heat).
         order = list(contenders[rep % len(contenders) :]) + list(contenders[: rep % len(contenders)])
         for c in order:
+            if c.max_runs is not None and len(runs[c.name]) >= c.max_runs:
+                continue
             r = run_once(c)
             runs[c.name].append(r)
             work = r.report.get("seconds")
