@@ -34,7 +34,17 @@ const oneLine = (max: number) => text(max).refine((s) => !/[\r\n]/.test(s), "mus
  * A practical address check: one @, a dotted domain, printable ASCII only (no NUL or other control
  * characters that could break a mail header line; smtplib sends addresses as ASCII).
  */
-const email = z.string().max(254).regex(/^[!-~]+$/, "not an email address: printable ASCII only").regex(/^[^\s@"<>,;\\]+@[^\s@"'<>,;\\]+\.[A-Za-z]{2,}$/, "not an email address");
+const email = z.string().max(90).regex(/^[!-~]+$/, "not an email address: printable ASCII only").regex(/^[^\s@"<>,;\\]+@[^\s@"'<>,;\\]+\.[A-Za-z]{2,}$/, "not an email address");
+/**
+ * Whether text, written as a Python string literal (escapes included, wide characters counted
+ * twice as ruff does), fits `max` columns: a generated line over 110 fails ruff's E501.
+ */
+const fitsPythonLine = (max: number) => (s: string) => {
+  const literal = JSON.stringify(s).slice(1, -1);
+  let width = 0;
+  for (const ch of literal) width += ch.codePointAt(0)! > 0x7f ? 2 : 1;
+  return width <= max;
+};
 const severity = z.enum(["error", "warn"]);
 
 export const columnType = z
@@ -142,9 +152,10 @@ const timezone = z.string().superRefine((tz, ctx) => {
 
 export const pipelineSchema = z
   .object({
-    id: z.string().regex(/^[a-z][a-z0-9_]{0,99}$/, "a pipeline id is a dag_id and Python identifier: lowercase letters, digits, underscores"),
+    // Airflow allows 250 characters; 64 keeps the generated lines that name it within ruff's 110.
+    id: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "a pipeline id is a dag_id and Python identifier: 1-64 lowercase letters, digits, underscores"),
     description: oneLine(300),
-    owner: oneLine(100).regex(/^[A-Za-z0-9_. -]+$/, "owner is letters, digits, '_', '.', '-' and spaces"),
+    owner: oneLine(80).regex(/^[A-Za-z0-9_. -]+$/, "owner is letters, digits, '_', '.', '-' and spaces"),
     tags: z.array(z.string().regex(/^[a-z0-9_-]{1,40}$/, "tags are lowercase letters, digits, '_' and '-'")).default([]),
     schedule: z
       .object({
@@ -216,7 +227,7 @@ export const pipelineSchema = z
         kpis: z
           .array(z.object({ column: ident("column name"), label: oneLine(60), format: z.enum(["currency", "count", "percent", "ratio"]) }).strict())
           .min(1),
-        subject: oneLine(200),
+        subject: oneLine(200).refine(fitsPythonLine(88), "the subject is too long for one line of the generated DAG (at most 88 columns once quoted)"),
         recipients: z.array(email).min(1),
         smtpConnId: connId.default("smtp_default"),
         currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as USD").default("USD"),

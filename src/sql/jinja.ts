@@ -88,10 +88,11 @@ const onlyNewlines = (s: string) => s.replace(/[^\n]/g, "");
 
 /**
  * Renders Jinja away for parsing: refs/sources become placeholder identifiers, other expressions a
- * neutral identifier, `{% if %}` keeps its first branch (an `else` branch would duplicate clauses).
+ * neutral identifier. `{% if %}` keeps its first branch when `incremental` (what dbt renders on an
+ * incremental run), else its `{% else %}` branch or nothing (a full build): both must parse.
  * Newlines are preserved so line numbers survive. Callers have checked that the Jinja scans.
  */
-export function renderForParsing(sql: string): Rendered {
+export function renderForParsing(sql: string, incremental = true): Rendered {
   const pieces: { origStart: number; outStart: number }[] = [];
   let out = "";
   let i = 0;
@@ -112,8 +113,11 @@ export function renderForParsing(sql: string): Rendered {
       emit(skipping ? newlines : (ref ? placeholderFor(ref) : "__jinja__") + newlines, tok.start);
     } else if (tok.kind === "tag") {
       const word = tok.body.split(/\s+/)[0];
-      if (word === "if" || word === "for") depth++;
-      else if ((word === "else" || word === "elif") && skipDepth.at(-1) !== depth) skipDepth.push(depth);
+      if (word === "if" || word === "for") {
+        depth++;
+        if (!incremental && !skipping) skipDepth.push(depth);
+      } else if ((word === "else" || word === "elif") && !incremental && skipDepth.at(-1) === depth) skipDepth.pop();
+      else if ((word === "else" || word === "elif") && skipDepth.at(-1) !== depth && !skipping) skipDepth.push(depth);
       else if (word === "endif" || word === "endfor") {
         if (skipDepth.at(-1) === depth) skipDepth.pop();
         depth--;

@@ -5,7 +5,7 @@
  */
 // The PostgreSQL-only build: the package index bundles every dialect (2.5 MB of JS to load).
 import sqlParser from "node-sql-parser/build/postgresql";
-import { renderForParsing } from "./jinja.ts";
+import { renderForParsing, type Rendered } from "./jinja.ts";
 
 const parser = new sqlParser.Parser();
 
@@ -23,14 +23,22 @@ export interface SqlAnalysis {
 export type ParseResult = { ok: true; analysis: SqlAnalysis } | { ok: false; message: string; offset: number };
 
 export function parseDbtSql(sql: string): ParseResult {
+  // Both renderings dbt produces must parse: the full build (else branches) and the incremental run.
+  const fullBuild = renderForParsing(sql, false);
   const rendered = renderForParsing(sql);
+  const branches = fullBuild.sql !== rendered.sql;
+  if (branches) {
+    try {
+      parser.parse(fullBuild.sql, { database: "PostgresQL" });
+    } catch (err) {
+      return failure(err, fullBuild, "in a full build (is_incremental() false): ");
+    }
+  }
   let result: ReturnType<typeof parser.parse>;
   try {
     result = parser.parse(rendered.sql, { database: "PostgresQL" });
   } catch (err) {
-    const e = err as { message?: string; location?: { start?: { offset?: number } } };
-    const offset = rendered.toOriginal(e.location?.start?.offset ?? 0);
-    return { ok: false, message: (e.message ?? String(err)).split("\n")[0] ?? "syntax error", offset };
+    return failure(err, rendered, branches ? "in an incremental run: " : "");
   }
   const split = (entry: string) => {
     const [, table, column] = entry.split("::");
@@ -46,6 +54,12 @@ export function parseDbtSql(sql: string): ParseResult {
       aliases: [...new Set([...JSON.stringify(result.ast).matchAll(/"as":"([^"]+)"/g)].map((m) => m[1] as string))].sort(),
     },
   };
+}
+
+function failure(err: unknown, rendered: Rendered, when: string): ParseResult {
+  const e = err as { message?: string; location?: { start?: { offset?: number } } };
+  const offset = rendered.toOriginal(e.location?.start?.offset ?? 0);
+  return { ok: false, message: `${when}${(e.message ?? String(err)).split("\n")[0] ?? "syntax error"}`, offset };
 }
 
 function outputsOf(ast: unknown): string[] | null {
