@@ -34,6 +34,9 @@ export const DEPLOY_USAGE = `usage: gen deploy --to <FOLDER | s3://BUCKET/PREFIX
     gen deploy --to /opt/airflow
     AWS_ENDPOINT_URL=http://127.0.0.1:9000 gen deploy --to s3://airflow-dags/prod
 
+  The dockerised stack (gen airflow up --docker) runs the build baked into its image: rebuild it
+  with gen build && gen airflow up --docker rather than deploying to it.
+
   exit codes: 0 deployed (or already current), 1 the specs do not compile, 2 usage,
               3 the target refused or failed (nothing committed: the previous deployment stays)
 `;

@@ -32,7 +32,11 @@ export class TargetError extends Error {}
 
 export function openTarget(to: string, cwd: string, env: NodeJS.ProcessEnv = process.env): DeployTarget {
   if (to.startsWith("s3://")) return new S3Target(parseS3Url(to), env);
-  if (to === "docker") throw new TargetError("--to docker is not available yet: the dockerised stack has not landed; deploy to its dags folder with --to <folder>");
+  if (to === "docker") {
+    // The dockerised stack bakes generated/ into its image (airflow/Dockerfile): deploying to it is
+    // rebuilding that image, which `gen airflow up --docker` does; a second way would drift from it.
+    throw new TargetError("--to docker: the dockerised stack runs the DAGs baked into its image; run `gen build && gen airflow up --docker` to rebuild and restart it with this build");
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(to)) throw new TargetError(`--to ${to}: only a folder or s3://bucket/prefix can be deployed to`);
   return new FolderTarget(resolve(cwd, to));
 }

@@ -113,6 +113,9 @@ describe("gen deploy --to <folder>", () => {
     const u = captureIo(project);
     expect(await run(["deploy"], u.io)).toBe(2);
     expect(u.out.stderr).toContain("--to is required");
+    const d = captureIo(project);
+    expect(await run(["deploy", "--to", "docker"], d.io)).toBe(2);
+    expect(d.out.stderr).toContain("gen build && gen airflow up --docker");
     const h = captureIo(project);
     expect(await run(["deploy", "--help"], h.io)).toBe(0);
     expect(h.out.stdout).toMatch(/example:\n\s+gen deploy --to/);
