@@ -18,10 +18,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from dagspec_runtime import settings, tasks
+from dagspec_runtime import adapters, tasks
+from dagspec_runtime.adapters import open_warehouse
 from dagspec_runtime.contract import Mart
 from dagspec_runtime.dbt_runner import BuildResult, GateFailed, parse_results
-from dagspec_runtime.warehouse import GateNotPassedError, Warehouse
+from dagspec_runtime.warehouse import GateNotPassedError
 from runtime_fixture import ORDERS, context_for, order_rows, pipeline, write_dbt_project, write_partition
 
 D1, D2, D3 = date(2024, 3, 9), date(2024, 3, 10), date(2024, 3, 11)
@@ -63,11 +64,11 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
     with pytest.MonkeyPatch.context() as mp:
         _env(mp, root)
         p = pipeline()
-        lake = settings.open_lake(p)
+        lake = adapters.open_lake(p)
         write_partition(lake, ORDERS, D1.isoformat(), order_rows(D1, [10, 20]))
         write_partition(lake, ORDERS, D2.isoformat(), order_rows(D2, [10, 20, 30, 40], refunded=[3]))
         write_partition(lake, ORDERS, D3.isoformat(), order_rows(D3, [10, -5, -7]))
-        s = Story(root, p, settings.duckdb_path(p), {})
+        s = Story(root, p, adapters.open_warehouse(p).path, {})
         o = s.outcomes
 
         # Two runs at once, as a parallel backfill starts them: the warehouse lock serialises them.
@@ -137,7 +138,7 @@ def test_failed_gate_blocks_publish(story: Story) -> None:
 
 
 def test_whole_table_marts_wait_for_a_clean_build(story: Story) -> None:
-    wh = Warehouse(story.pipeline)
+    wh = open_warehouse(story.pipeline)
     table_mart = [Mart(name="fct_daily_metrics", materialized="table", partition_column=None, unique_key=())]
     with wh.exclusive("test"), pytest.raises(GateNotPassedError, match="last rebuilt by run"):
         wh.publish(table_mart, ds=D2.isoformat(), run_id="r")
@@ -148,7 +149,7 @@ def test_publish_waits_for_the_warehouse_lock(story: Story, monkeypatch: pytest.
 
     monkeypatch.setattr(warehouse_module, "_POLL_SECONDS", 0.05)
     monkeypatch.setenv("DAGSPEC_LOCK_TIMEOUT_SECONDS", "30")
-    wh = Warehouse(story.pipeline)
+    wh = open_warehouse(story.pipeline)
     results: list[Any] = []
     with wh.exclusive("a long dbt build"):
         worker = threading.Thread(
@@ -304,14 +305,14 @@ def test_first_build_publishes_every_audited_day(tmp_path: Path, monkeypatch: py
     """
     _env(monkeypatch, tmp_path)
     p = pipeline()
-    lake = settings.open_lake(p)
+    lake = adapters.open_lake(p)
     write_partition(lake, ORDERS, D1.isoformat(), order_rows(D1, [10, 20]))
     write_partition(lake, ORDERS, D2.isoformat(), order_rows(D2, [10, 20, 30, 40]))
     first = tasks.dbt_build(p, context_for(D2))
     assert first["full_build"] == ["fct_daily_metrics"]
     published = tasks.publish_tables(p, context_for(D2, xcoms={"dbt_build": first}))
     assert published == {"fct_daily_metrics": {"mode": "replace", "rows": 2}}
-    story = Story(tmp_path, p, settings.duckdb_path(p), {})
+    story = Story(tmp_path, p, adapters.open_warehouse(p).path, {})
     assert [(r[0], r[1]) for r in story.published()] == [(D1, 2), (D2, 4)]
 
     write_partition(lake, ORDERS, D3.isoformat(), order_rows(D3, [10, 20, 30]))

@@ -72,11 +72,19 @@ def dbt(args: list[str], cwd: Path) -> None:
     # which for a batch of projects on two targets is most of the test's time.
     from dbt.cli.main import dbtRunner
 
-    os.environ.update({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", "DAGSPEC_LAKE_URI": str(cwd / "lake")})
+    os.environ.update(
+        {
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+            "DAGSPEC_LAKE_URI": str(cwd / "lake"),
+        }
+    )
     here = os.getcwd()
     os.chdir(cwd)
     try:
-        res = dbtRunner().invoke([*args, "--project-dir", str(cwd), "--profiles-dir", str(cwd), "--no-partial-parse", "--quiet"])
+        res = dbtRunner().invoke(
+            [*args, "--project-dir", str(cwd), "--profiles-dir", str(cwd), "--no-partial-parse", "--quiet"]
+        )
     finally:
         os.chdir(here)
     assert res.success, f"dbt {' '.join(args)} in {cwd.name}: {res.exception}"
@@ -98,5 +106,9 @@ def test_dbt_parses_and_compiles_every_fuzzed_project(batch: list[Path], tmp_pat
             # Every compiled statement parses in DuckDB (json_serialize_sql parses without binding).
             for sql_file in sorted((work / "target" / "compiled").rglob("*.sql")):
                 text = sql_file.read_text()
-                result = json.loads(con.execute("select json_serialize_sql(?::varchar)", [text]).fetchall()[0][0])
-                assert not result.get("error"), f"{sql_file.relative_to(work)}: {result.get('error_message')}\n{describe(tree)}"
+                result = json.loads(
+                    con.execute("select json_serialize_sql(?::varchar)", [text]).fetchall()[0][0]
+                )
+                assert not result.get("error"), (
+                    f"{sql_file.relative_to(work)}: {result.get('error_message')}\n{describe(tree)}"
+                )

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dagspec_runtime import settings, tasks
-from dagspec_runtime.contract import Pipeline, S3Lake
+from dagspec_runtime import adapters, tasks
+from dagspec_runtime.contract import Pipeline, S3LakeConfig
 from dagspec_runtime.report import format_value
 from runtime_fixture import ORDERS, context_for, order_rows, pipeline, write_partition
 from servers import PagerDutyReceiver, SmtpSink, pagerduty_conn, pagerduty_server, smtp_conn, smtp_server
@@ -48,7 +48,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     monkeypatch.setenv("DAGSPEC_LAKE_ROOT", str(tmp_path / "lake"))
     monkeypatch.setenv("DAGSPEC_WAREHOUSE_ROOT", str(tmp_path / "warehouse"))
     p = pipeline()
-    db = Path(settings.duckdb_path(p))
+    db = Path(adapters.open_warehouse(p).path)
     db.parent.mkdir(parents=True)
     with duckdb.connect(str(db)) as conn:
         conn.execute(
@@ -64,7 +64,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
                 "INSERT INTO main.fct_daily_metrics VALUES (?, ?, ?, ?, ?)",
                 [d, n, revenue, revenue / n, refund],
             )
-    lake = settings.open_lake(p)
+    lake = adapters.open_lake(p)
     write_partition(lake, ORDERS, DAY.isoformat(), order_rows(DAY, [1, 2, 3]))
     write_partition(lake, ORDERS, (DAY - timedelta(days=1)).isoformat(), order_rows(DAY, [4, 5]))
     with smtp_server(tmp_path / "mail") as (sink, port), pagerduty_server() as (receiver, base):
@@ -170,7 +170,7 @@ def test_backfill_archives_without_email(env: Env) -> None:
 
 
 def test_gate_summary_falls_back_to_the_archived_copy(env: Env) -> None:
-    lake = settings.open_lake(env.pipeline)
+    lake = adapters.open_lake(env.pipeline)
     lake.write_bytes(f"reports/fixture_pipeline/ds={DAY}/dbt/gate.json", json.dumps(GATE).encode())
     tasks.publish_report(env.pipeline, context_for(DAY))  # no XCom
     report = json.loads((env.report_dir(DAY) / "report.json").read_text())
@@ -211,8 +211,10 @@ def test_s3_lake_archive_freshness_and_marker(
             }
         ),
     )
-    p = replace(env.pipeline, lake=S3Lake(kind="s3", bucket=s3_bucket, prefix="lakes/fx", conn_id="lake_aws"))
-    lake = settings.open_lake(p)
+    p = replace(
+        env.pipeline, lake=S3LakeConfig(kind="s3", bucket=s3_bucket, prefix="lakes/fx", conn_id="lake_aws")
+    )
+    lake = adapters.open_lake(p)
     assert lake.uri == f"s3://{s3_bucket}/lakes/fx"
     write_partition(lake, ORDERS, DAY.isoformat(), order_rows(DAY, [1, 2, 3, 4]))
     out = tasks.publish_report(p, context_for(DAY))

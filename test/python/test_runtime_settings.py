@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from dagspec_runtime import runinfo, settings, tasks
+from dagspec_runtime import adapters, runinfo, settings, tasks
 from runtime_fixture import context_for, pipeline
 
 
@@ -23,14 +23,14 @@ def test_local_lake_and_duckdb_resolve_under_their_roots(
     monkeypatch.delenv("DAGSPEC_LAKE_ROOT", raising=False)
     monkeypatch.delenv("DAGSPEC_WAREHOUSE_ROOT", raising=False)
     p = pipeline()
-    assert settings.resolve_lake(p) == (str(tmp_path / "home" / "lake" / "fixture_lake"), None)
-    assert settings.duckdb_path(p) == str(tmp_path / "home" / "warehouse" / "fixture.duckdb")
+    assert adapters.lake_location(p) == (str(tmp_path / "home" / "lake" / "fixture_lake"), None)
+    assert adapters.open_warehouse(p).path == str(tmp_path / "home" / "warehouse" / "fixture.duckdb")
     monkeypatch.setenv("DAGSPEC_LAKE_ROOT", str(tmp_path / "lakes"))
     monkeypatch.setenv("DAGSPEC_WAREHOUSE_ROOT", str(tmp_path / "wh"))
-    assert settings.resolve_lake(p)[0] == str(tmp_path / "lakes" / "fixture_lake")
-    assert settings.duckdb_path(p) == str(tmp_path / "wh" / "fixture.duckdb")
+    assert adapters.lake_location(p)[0] == str(tmp_path / "lakes" / "fixture_lake")
+    assert adapters.open_warehouse(p).path == str(tmp_path / "wh" / "fixture.duckdb")
     absolute = pipeline(lake={"kind": "local", "path": "/data/lake"})
-    assert settings.resolve_lake(absolute)[0] == "/data/lake"
+    assert adapters.lake_location(absolute)[0] == "/data/lake"
 
 
 def test_dbt_project_dir(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,8 +64,8 @@ def test_dbt_env_for_s3_lake_and_postgres_warehouse(monkeypatch: pytest.MonkeyPa
     p = pipeline(
         warehouse="postgres", lake={"kind": "s3", "bucket": "b", "prefix": "p/q", "conn_id": "lake_aws"}
     )
-    assert settings.resolve_lake(p) == ("s3://b/p/q", "lake_aws")
-    assert settings.dbt_env(p) == {
+    assert adapters.lake_location(p) == ("s3://b/p/q", "lake_aws")
+    assert adapters.dbt_env(p) == {
         "DAGSPEC_LAKE_URI": "s3://b/p/q",
         "DAGSPEC_AUDIT_SCHEMA": "analytics_audit",
         "DAGSPEC_PUBLISH_SCHEMA": "analytics",

@@ -7,7 +7,7 @@ password passes through here into the string and nowhere else: it is never logge
 
 from __future__ import annotations
 
-__all__ = ["describe", "postgres_conninfo"]
+__all__ = ["aws_credentials", "describe", "postgres_conninfo", "postgres_env"]
 
 # Connection-extra keys that are libpq parameters; anything else in the extra (Airflow's own
 # options such as "cursor" or "iam") must not reach libpq, which rejects unknown keys.
@@ -74,3 +74,17 @@ def aws_credentials(conn_id: str) -> dict[str, str]:
         "region": extra.get("region_name"),
     }
     return {k: str(v) for k, v in values.items() if v}
+
+
+def postgres_env(conn_id: str) -> dict[str, str]:
+    """The ``DAGSPEC_PG_*`` variables the generated profiles.yml reads; for the dbt subprocess only."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    return {
+        "DAGSPEC_PG_HOST": conn.host or "localhost",
+        "DAGSPEC_PG_PORT": str(conn.port or 5432),
+        "DAGSPEC_PG_USER": conn.login or "",
+        "DAGSPEC_PG_PASSWORD": conn.password or "",
+        "DAGSPEC_PG_DBNAME": conn.schema or "",
+    }

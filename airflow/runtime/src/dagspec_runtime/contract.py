@@ -31,14 +31,14 @@ __all__ = [
     "ContractError",
     "ContractVersionError",
     "Dbt",
-    "DuckDBWarehouse",
+    "DuckDBConfig",
     "Kpi",
-    "LocalLake",
+    "LocalLakeConfig",
     "Mart",
     "Pipeline",
-    "PostgresWarehouse",
+    "PostgresConfig",
     "Report",
-    "S3Lake",
+    "S3LakeConfig",
     "Source",
     "Table",
     "load_pipeline",
@@ -79,13 +79,13 @@ class Source:
 
 
 @dataclass(frozen=True)
-class LocalLake:
+class LocalLakeConfig:
     kind: Literal["local"]
     path: str  # relative paths resolve under $DAGSPEC_LAKE_ROOT
 
 
 @dataclass(frozen=True)
-class S3Lake:
+class S3LakeConfig:
     kind: Literal["s3"]
     bucket: str
     prefix: str
@@ -93,7 +93,7 @@ class S3Lake:
 
 
 @dataclass(frozen=True)
-class DuckDBWarehouse:
+class DuckDBConfig:
     kind: Literal["duckdb"]
     path: str  # relative paths resolve under $DAGSPEC_WAREHOUSE_ROOT
     audit_schema: str
@@ -101,7 +101,7 @@ class DuckDBWarehouse:
 
 
 @dataclass(frozen=True)
-class PostgresWarehouse:
+class PostgresConfig:
     kind: Literal["postgres"]
     conn_id: str
     audit_schema: str
@@ -160,8 +160,8 @@ class Pipeline:
     spec_file: str
     spec_hash: str
     source: Source
-    lake: LocalLake | S3Lake
-    warehouse: DuckDBWarehouse | PostgresWarehouse
+    lake: LocalLakeConfig | S3LakeConfig
+    warehouse: DuckDBConfig | PostgresConfig
     dbt: Dbt
     marts: tuple[Mart, ...]
     report: Report

@@ -1,4 +1,5 @@
-"""Partition layout and manifests: ``<lake>/raw/<table>/ds=<YYYY-MM-DD>/part-*.parquet`` + manifest.
+"""The lake's layout and partition manifests: ``<lake>/raw/<table>/ds=<YYYY-MM-DD>/part-*.parquet``
++ manifest, and ``<lake>/reports/<pipeline id>/ds=<YYYY-MM-DD>/`` for a day's report.
 
 The manifest is what makes a partition exist: it lists every file with its row count and sha256,
 and holds nothing that changes between two runs over the same data (no timestamps, no run ids),
@@ -12,9 +13,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from dagspec_runtime.contract import Pipeline
     from dagspec_runtime.lake import Lake
 
-__all__ = ["MANIFEST_NAME", "MANIFEST_VERSION", "dumps", "partition_dir", "read_manifest"]
+__all__ = ["MANIFEST_NAME", "MANIFEST_VERSION", "dumps", "partition_dir", "read_manifest", "report_dir"]
 
 MANIFEST_NAME = "_manifest.json"
 MANIFEST_VERSION = 1
@@ -24,6 +26,12 @@ def partition_dir(table: str, ds: str) -> str:
     """The partition's directory, relative to the lake root."""
     date.fromisoformat(ds)  # a malformed ds must never become a path
     return f"raw/{table}/ds={ds}"
+
+
+def report_dir(pipeline: Pipeline, day: str) -> str:
+    """Where a day's report, its delivery marker and its dbt gate verdict live, relative to the lake root."""
+    date.fromisoformat(day)
+    return f"reports/{pipeline.id}/ds={day}"
 
 
 def dumps(manifest: dict[str, Any]) -> bytes:

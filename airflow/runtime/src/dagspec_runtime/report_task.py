@@ -37,9 +37,9 @@ DELIVERED_MARKER = "_delivered.json"
 def run_report(
     pipeline: Pipeline, context: Mapping[str, Any], *, gate_summary: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
+    from dagspec_runtime.adapters import open_lake
+    from dagspec_runtime.manifest import report_dir
     from dagspec_runtime.report import TREND_DAYS, build_report, render_html, report_json
-    from dagspec_runtime.settings import open_lake
-    from dagspec_runtime.tasks import report_dir
 
     spec = pipeline.report
     day = run_day(pipeline, context)
@@ -157,10 +157,11 @@ def _freshness(lake: Any, pipeline: Pipeline, day: date) -> list[dict[str, Any]]
 
 def _read_model(pipeline: Pipeline, first: date, last: date) -> dict[date, dict[str, Any]]:
     """``{day: {kpi column: value}}`` from the published report model, one row per day."""
-    from dagspec_runtime.warehouse import Warehouse, quote_ident
+    from dagspec_runtime.adapters import open_warehouse
+    from dagspec_runtime.warehouse import quote_ident
 
     spec = pipeline.report
-    warehouse = Warehouse(pipeline)
+    warehouse = open_warehouse(pipeline)
     day_col = quote_ident(spec.day_column)
     columns = [k.column for k in spec.kpis]
     query = (

@@ -13,10 +13,11 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dagspec_runtime.days import day_bounds, report_day
+from dagspec_runtime.manifest import report_dir
 from dagspec_runtime.runinfo import run_day
 
 if TYPE_CHECKING:
@@ -49,22 +50,16 @@ def window(pipeline: Pipeline, logical_date: datetime) -> dict[str, str]:
     return {"report_day": day.isoformat(), "day_start": start.isoformat(), "day_end": end.isoformat()}
 
 
-def report_dir(pipeline: Pipeline, day: str) -> str:
-    """Where a day's report, its delivery marker and its dbt artifacts live, relative to the lake root."""
-    date.fromisoformat(day)
-    return f"reports/{pipeline.id}/ds={day}"
-
-
 def _run_id(context: Mapping[str, Any]) -> str:
     dag_run = context.get("dag_run")
     return str(context.get("run_id") or getattr(dag_run, "run_id", "") or "")
 
 
 def extract(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
+    from dagspec_runtime.adapters import lake_location
     from dagspec_runtime.extract import extract_tables
-    from dagspec_runtime.settings import resolve_lake
 
-    uri, lake_conn = resolve_lake(pipeline)
+    uri, lake_conn = lake_location(pipeline)
     return extract_tables(
         pipeline_id=pipeline.id,
         source_conn_id=pipeline.source.conn_id,
@@ -77,20 +72,16 @@ def extract(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_raw(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
-    from dagspec_runtime.settings import resolve_lake
-    from dagspec_runtime.warehouse_load import load_raw as load
+    """Load the report day's lake partitions into the warehouse's raw schema (warehouses that
+    cannot read the lake; the compiler adds this task only for them)."""
+    from dagspec_runtime.adapters import lake_location, open_warehouse
 
-    warehouse = pipeline.warehouse
-    if warehouse.kind != "postgres":
-        raise ValueError("load_raw is only for postgres warehouses (DuckDB reads the lake directly)")
-    uri, lake_conn = resolve_lake(pipeline)
-    return load(
-        warehouse_conn_id=warehouse.conn_id,
+    uri, lake_conn = lake_location(pipeline)
+    return open_warehouse(pipeline).load_raw(
         lake_uri=uri,
         lake_conn_id=lake_conn,
         ds=run_day(pipeline, context).isoformat(),
         tables=pipeline.source.tables,
-        raw_schema=warehouse.raw_schema,
     )
 
 
@@ -104,14 +95,14 @@ def dbt_build(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     import tempfile
 
     from dagspec_runtime import dbt_runner
-    from dagspec_runtime.settings import dbt_env, dbt_executable, dbt_project_dir, open_lake
-    from dagspec_runtime.warehouse import Warehouse
+    from dagspec_runtime.adapters import dbt_env, open_lake, open_warehouse
+    from dagspec_runtime.settings import dbt_executable, dbt_project_dir
 
     day = run_day(pipeline, context).isoformat()
     dag = context.get("dag")
     project = dbt_project_dir(pipeline, getattr(dag, "fileloc", None))
     env = dbt_env(pipeline)
-    warehouse = Warehouse(pipeline)
+    warehouse = open_warehouse(pipeline)
     run_id = _run_id(context)
     failure: BaseException | None = None
     summary: dict[str, Any] | None = None
@@ -184,10 +175,10 @@ def _archive_dbt(
 
 def publish_tables(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     """Copy the audited marts of the report day into the publish schema, in one transaction."""
-    from dagspec_runtime.warehouse import Warehouse
+    from dagspec_runtime.adapters import open_warehouse
 
     day = run_day(pipeline, context).isoformat()
-    warehouse = Warehouse(pipeline)
+    warehouse = open_warehouse(pipeline)
     ti = context.get("ti")
     built = (ti.xcom_pull(task_ids=DBT_BUILD_TASK_ID) if ti is not None else None) or {}
     with warehouse.exclusive(f"publish {pipeline.id} ds={day}"):

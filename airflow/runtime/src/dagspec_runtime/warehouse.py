@@ -1,5 +1,6 @@
-"""The pipeline's warehouse (DuckDB file or Postgres database): locking, the audit gate record, and
-the write-audit-publish copy.
+"""The warehouse adapter interface, and what every warehouse does alike: the audit gate record and
+the write-audit-publish copy. The kinds (locks, connections, catalogue queries) live in
+``warehouse_duckdb`` and ``warehouse_postgres``.
 
 Write-audit-publish: dbt builds every model into ``audit_schema`` and tests it there. Only after
 the gate passed does ``publish`` copy the audited marts into ``publish_schema``, in one
@@ -26,20 +27,19 @@ when whole-table marts are published, so must the most recent build of any day.
 
 from __future__ import annotations
 
+import abc
 import contextlib
-import fcntl
-import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dagspec_runtime.contract import Mart, Pipeline
+    from dagspec_runtime.contract import Mart
 
-__all__ = ["GATE_TABLE", "GateNotPassedError", "Warehouse", "quote_ident"]
+__all__ = ["GATE_TABLE", "GateNotPassedError", "Warehouse", "by_partition", "quote_ident", "wait_for"]
 
 log = logging.getLogger(__name__)
 
@@ -66,111 +66,52 @@ def _lock_timeout() -> float:
     return float(os.environ.get("DAGSPEC_LOCK_TIMEOUT_SECONDS") or _DEFAULT_LOCK_TIMEOUT)
 
 
-class Warehouse:
-    """One pipeline's warehouse, built from the pipeline's ``warehouse`` config."""
+class Warehouse(abc.ABC):
+    """One pipeline's warehouse: the adapter interface, and what every warehouse does the same way
+    (the gate record, write-audit-publish). One subclass per kind (``warehouse_duckdb``,
+    ``warehouse_postgres``); ``adapters.open_warehouse`` picks it, nothing else asks which it is."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        spec = pipeline.warehouse
-        self.kind: str = spec.kind
-        self.audit_schema: str = spec.audit_schema
-        self.publish_schema: str = spec.publish_schema
-        if self.kind == "duckdb":
-            from dagspec_runtime.settings import duckdb_path
+    def __init__(self, audit_schema: str, publish_schema: str) -> None:
+        self.audit_schema = audit_schema
+        self.publish_schema = publish_schema
 
-            self.path = duckdb_path(pipeline)
-            self.conn_id = None
-        elif self.kind == "postgres":
-            self.path = None
-            self.conn_id = spec.conn_id
-        else:
-            raise ValueError(f"unknown warehouse kind {self.kind!r}")
-
-    def __repr__(self) -> str:
-        return f"Warehouse({self.kind}, {self.path or self.conn_id})"
-
-    # -- connections ---------------------------------------------------------------------------
-    def conninfo(self) -> str:
-        from dagspec_runtime.connections import postgres_conninfo
-
-        assert self.conn_id is not None
-        return postgres_conninfo(self.conn_id, application_name="dagspec-warehouse")
-
-    @contextlib.contextmanager
-    def connect(self, *, read_only: bool = False) -> Iterator[Any]:
+    # -- what each kind provides -----------------------------------------------------------------
+    @abc.abstractmethod
+    def connect(self, *, read_only: bool = False) -> contextlib.AbstractContextManager[Any]:
         """A DB-API connection; the caller holds the matching lock (``exclusive`` or ``shared``)."""
-        if self.kind == "duckdb":
-            import duckdb
 
-            assert self.path is not None
-            if read_only and not os.path.exists(self.path):
-                raise FileNotFoundError(f"DuckDB warehouse {self.path} does not exist (nothing built yet)")
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            conn = duckdb.connect(self.path, read_only=read_only)
-            try:
-                yield conn
-            finally:
-                conn.close()
-        else:
-            import psycopg
+    @abc.abstractmethod
+    def exclusive(self, purpose: str) -> contextlib.AbstractContextManager[None]:
+        """Hold the warehouse-wide writer lock (waits up to ``DAGSPEC_LOCK_TIMEOUT_SECONDS``)."""
 
-            with psycopg.connect(self.conninfo()) as conn:
-                if read_only:
-                    conn.read_only = True
-                yield conn
+    @abc.abstractmethod
+    def shared(self, purpose: str) -> contextlib.AbstractContextManager[None]:
+        """What a reader (the report) holds while it reads."""
+
+    @abc.abstractmethod
+    def columns(self, conn: Any, schema: str, table: str) -> list[tuple[str, str]]:
+        """``[(column, type)]`` in table order; empty if the table does not exist."""
+
+    @abc.abstractmethod
+    def create_published(self, cur: Any, dst: str, src: str, mart: Mart) -> None:
+        """Create the published table ``dst`` empty, with the columns of the audited ``src``."""
+
+    @abc.abstractmethod
+    def dbt_env(self) -> dict[str, str]:
+        """The ``DAGSPEC_*`` variables the generated profiles.yml reads for this warehouse."""
+
+    def load_raw(
+        self, *, lake_uri: str, lake_conn_id: str | None, ds: str, tables: Sequence[Any]
+    ) -> dict[str, Any]:
+        """Load the day's lake partitions into the raw schema, for warehouses that cannot read the lake."""
+        raise ValueError(f"{self!r} reads the lake directly: it has no load_raw step")
 
     def cursor(self, conn: Any) -> Any:
-        # A DuckDB "cursor" is a second connection with its own transaction: use the connection.
-        return conn if self.kind == "duckdb" else conn.cursor()
+        return conn.cursor()
 
     def begin(self, conn: Any) -> Any:
-        """Start a transaction (psycopg starts one implicitly; DuckDB autocommits unless told)."""
-        if self.kind == "duckdb":
-            conn.execute("BEGIN TRANSACTION")
+        """Start a transaction and return a cursor in it (psycopg starts one implicitly)."""
         return self.cursor(conn)
-
-    # -- locks ---------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def exclusive(self, purpose: str) -> Iterator[None]:
-        """Hold the warehouse-wide writer lock (waits up to ``DAGSPEC_LOCK_TIMEOUT_SECONDS``)."""
-        if self.kind == "duckdb":
-            with _flock(f"{self.path}.lock", exclusive=True, purpose=purpose):
-                yield
-        else:
-            with self._advisory_lock(purpose):
-                yield
-
-    @contextlib.contextmanager
-    def shared(self, purpose: str) -> Iterator[None]:
-        """Readers: DuckDB cannot open a file another process writes; Postgres needs no lock (MVCC)."""
-        if self.kind == "duckdb":
-            with _flock(f"{self.path}.lock", exclusive=False, purpose=purpose):
-                yield
-        else:
-            yield
-
-    @contextlib.contextmanager
-    def _advisory_lock(self, purpose: str) -> Iterator[None]:
-        import psycopg
-
-        conninfo = self.conninfo()
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            dbname = conn.info.dbname
-            key = int.from_bytes(
-                hashlib.sha256(f"dagspec-audit:{dbname}:{self.audit_schema}".encode()).digest()[:8],
-                "big",
-                signed=True,
-            )
-            _wait_for(
-                lambda: bool(conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]),
-                f"advisory lock of {dbname}.{self.audit_schema}",
-                purpose,
-            )
-            try:
-                yield
-            finally:
-                # Closing the session would release it too; say so explicitly while it is healthy.
-                with contextlib.suppress(Exception):
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     # -- gate record ---------------------------------------------------------------------------
     def _gate_ddl(self, cur: Any) -> None:
@@ -210,25 +151,6 @@ class Warehouse:
         return {r[0]: {"run_id": r[1], "ds": r[2], "status": r[3], "invocation_id": r[4]} for r in rows}
 
     # -- publish -------------------------------------------------------------------------------
-    def columns(self, conn: Any, schema: str, table: str) -> list[tuple[str, str]]:
-        """``[(column, type)]`` in table order; empty if the table does not exist."""
-        cur = self.cursor(conn)
-        if self.kind == "duckdb":
-            cur.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                [schema, table],
-            )
-        else:
-            cur.execute(
-                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-                "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped "
-                "ORDER BY a.attnum",
-                (schema, table),
-            )
-        return [(str(r[0]), str(r[1])) for r in cur.fetchall()]
-
     def missing_in_audit(self, names: Sequence[str]) -> list[str]:
         """The relations among ``names`` that do not exist in the audit schema yet (call under a lock)."""
         with self.connect() as conn:
@@ -248,7 +170,7 @@ class Warehouse:
         built them whole (their first build), so all their days are audited and published.
         """
         started = time.perf_counter()
-        whole = [m.name for m in marts if not _by_partition(m)]
+        whole = [m.name for m in marts if not by_partition(m)]
         summary: dict[str, dict[str, Any]] = {}
         with self.connect() as conn:
             state = self.gate_state(conn, ds)
@@ -283,12 +205,7 @@ class Warehouse:
         dst = f"{quote_ident(self.publish_schema)}.{quote_ident(name)}"
         target_cols = self.columns(conn, self.publish_schema, name)
         if not target_cols:
-            empty = "LIMIT 0" if self.kind == "duckdb" else "WITH NO DATA"
-            cur.execute(f"CREATE TABLE {dst} AS SELECT * FROM {src} {empty}")
-            if self.kind == "postgres" and mart.partition_column and _by_partition(mart):
-                # Each publish deletes one day's rows.
-                index = quote_ident(f"{name[:50]}_{mart.partition_column[:8]}_idx")
-                cur.execute(f"CREATE INDEX {index} ON {dst} ({quote_ident(mart.partition_column)})")
+            self.create_published(cur, dst, src, mart)
             target_cols = source_cols
         known = {c for c, _ in target_cols}
         for col, col_type in source_cols:  # a column added to the model appears in the published table
@@ -299,7 +216,7 @@ class Warehouse:
                 "%s: published columns %s no longer exist in the model; new rows get NULL", dst, dropped
             )
         cols = ", ".join(quote_ident(c) for c, _ in source_cols)
-        if _by_partition(mart) and not full:
+        if by_partition(mart) and not full:
             column = mart.partition_column
             assert column is not None
             col_type = dict(source_cols).get(column)
@@ -324,7 +241,7 @@ class Warehouse:
         return {"mode": mode, "rows": int(row[0]) if row else 0}
 
 
-def _by_partition(mart: Mart) -> bool:
+def by_partition(mart: Mart) -> bool:
     return mart.materialized == "incremental" and mart.partition_column is not None
 
 
@@ -349,7 +266,7 @@ def _lit(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _wait_for(try_acquire: Any, what: str, purpose: str) -> None:
+def wait_for(try_acquire: Any, what: str, purpose: str) -> None:
     deadline = time.monotonic() + _lock_timeout()
     waited = False
     started = time.monotonic()
@@ -362,23 +279,3 @@ def _wait_for(try_acquire: Any, what: str, purpose: str) -> None:
         time.sleep(_POLL_SECONDS)
     if waited:
         log.info("%s: got the %s after %.1fs", purpose, what, time.monotonic() - started)
-
-
-@contextlib.contextmanager
-def _flock(path: str, *, exclusive: bool, purpose: str) -> Iterator[None]:
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-
-    def attempt() -> bool:
-        try:
-            fcntl.flock(fd, mode | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            return False
-
-    try:
-        _wait_for(attempt, f"{'writer' if exclusive else 'reader'} lock {path}", purpose)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
