@@ -19,6 +19,7 @@ import { checkTemplateSafety } from "./safety.ts";
 import { checkPublishGates } from "./publish-gates.ts";
 import { checkDerivedIdentifiers } from "./identifiers.ts";
 import { checkReadinessSql } from "./readiness-sql.ts";
+import { checkExpressionTests } from "./expression-tests.ts";
 
 export function compileSpec(root: string, specFile: string, raw: Record<string, unknown>, report: Reporter): PipelineIR | undefined {
   const spec = checkShape(raw, report);
@@ -54,6 +55,7 @@ export function compileSpec(root: string, specFile: string, raw: Record<string, 
   checkTemplateSafety(spec, report);
   checkDerivedIdentifiers(spec, report);
   checkReadinessSql(spec, report);
+  checkExpressionTests(spec, report);
   const schedule = checkSchedule(spec, report);
 
   if (report.diagnostics.slice(before).some((d) => d.severity === "error") || !schedule || cycle) return undefined;

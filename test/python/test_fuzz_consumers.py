@@ -3,8 +3,9 @@
 test/fuzz/emit-batch.mjs mutates the golden cases' specs with hostile values (the generator of
 test/fuzz/fuzz.test.ts) and writes the ones that built cleanly, with their generated trees. Each
 tree must then import in Airflow's DagBag with no errors, pass ruff (check and format), and be
-accepted by `dbt parse` on both targets and by `dbt compile` on DuckDB, whose compiled SQL must
-parse in DuckDB. FUZZ_CONSUMER_SPECS sets the batch size (default 6), FUZZ_SEED the sample.
+accepted by `dbt compile` on both targets (PostgreSQL: a scratch database on the local server),
+and every statement compiled for DuckDB must parse in DuckDB. FUZZ_CONSUMER_SPECS sets the batch
+size (default 6), FUZZ_SEED the sample.
 """
 
 from __future__ import annotations
@@ -67,48 +68,57 @@ def test_ruff_accepts_every_fuzzed_dag(batch: list[Path]) -> None:
         assert out.returncode == 0, out.stdout + out.stderr
 
 
-def dbt(args: list[str], cwd: Path) -> None:
+def dbt(args: list[str], cwd: Path, env: dict[str, str]) -> None:
     # dbt's programmatic runner, in this process: a dbt subprocess spends seconds importing itself,
     # which for a batch of projects on two targets is most of the test's time.
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(
-        {
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DO_NOT_TRACK": "1",
-            "DAGSPEC_LAKE_URI": str(cwd / "lake"),
-        }
-    )
+    os.environ.update({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env})
     here = os.getcwd()
     os.chdir(cwd)
     try:
-        res = dbtRunner().invoke(
-            [*args, "--project-dir", str(cwd), "--profiles-dir", str(cwd), "--no-partial-parse", "--quiet"]
-        )
+        where = ["--project-dir", str(cwd), "--profiles-dir", str(cwd)]
+        res = dbtRunner().invoke([*args, *where, "--no-partial-parse", "--quiet"])
     finally:
         os.chdir(here)
     assert res.success, f"dbt {' '.join(args)} in {cwd.name}: {res.exception}"
 
 
-def test_dbt_parses_and_compiles_every_fuzzed_project(batch: list[Path], tmp_path: Path) -> None:
+def projects(batch: list[Path]) -> list[tuple[Path, Path]]:
+    return [(tree, p) for tree in batch for p in sorted((tree / "generated" / "dbt").iterdir())]
+
+
+def test_dbt_compiles_every_fuzzed_project_on_duckdb(batch: list[Path], tmp_path: Path) -> None:
     import duckdb
 
     con = duckdb.connect()
-    for tree in batch:
-        for project in sorted((tree / "generated" / "dbt").iterdir()):
-            work = tmp_path / tree.name / project.name
-            shutil.copytree(project, work)
-            try:
-                dbt(["parse", "--target", "postgres"], work)
-                dbt(["compile", "--target", "duckdb"], work)
-            except AssertionError as err:
-                raise AssertionError(f"{err}\n{describe(tree)}") from None
-            # Every compiled statement parses in DuckDB (json_serialize_sql parses without binding).
-            for sql_file in sorted((work / "target" / "compiled").rglob("*.sql")):
-                text = sql_file.read_text()
-                result = json.loads(
-                    con.execute("select json_serialize_sql(?::varchar)", [text]).fetchall()[0][0]
-                )
-                assert not result.get("error"), (
-                    f"{sql_file.relative_to(work)}: {result.get('error_message')}\n{describe(tree)}"
-                )
+    for tree, project in projects(batch):
+        work = tmp_path / tree.name / project.name
+        shutil.copytree(project, work)
+        try:
+            dbt(["compile", "--target", "duckdb"], work, {"DAGSPEC_LAKE_URI": str(work / "lake")})
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n{describe(tree)}") from None
+        # Every compiled statement parses in DuckDB (json_serialize_sql parses without binding).
+        for sql_file in sorted((work / "target" / "compiled").rglob("*.sql")):
+            text = sql_file.read_text()
+            result = json.loads(con.execute("select json_serialize_sql(?::varchar)", [text]).fetchall()[0][0])
+            where = sql_file.relative_to(work)
+            assert not result.get("error"), f"{where}: {result.get('error_message')}\n{describe(tree)}"
+
+
+def test_dbt_compiles_every_fuzzed_project_on_postgres(batch: list[Path], tmp_path: Path, make_db) -> None:
+    dbname = make_db("fuzz").rsplit("dbname=", 1)[1]
+    env = {
+        "DAGSPEC_PG_HOST": "127.0.0.1",
+        "DAGSPEC_PG_PORT": "5432",
+        "DAGSPEC_PG_USER": "postgres",
+        "DAGSPEC_PG_DBNAME": dbname,
+    }
+    for tree, project in projects(batch):
+        work = tmp_path / tree.name / project.name
+        shutil.copytree(project, work)
+        try:
+            dbt(["compile", "--target", "postgres"], work, {**env, "DAGSPEC_LAKE_URI": str(work / "lake")})
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n{describe(tree)}") from None
