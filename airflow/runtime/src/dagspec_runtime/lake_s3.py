@@ -1,0 +1,130 @@
+"""The S3 lake (``s3://bucket/prefix``, any S3-compatible endpoint), through s3fs.
+
+S3 has no rename. A partition's files are uploaded under content-addressed names
+(``part-00000-<sha>.parquet``) so an upload can never overwrite a file of the committed partition
+with different bytes; the manifest is written last as the commit point; then files the new
+manifest does not list are deleted. Readers that list the prefix may see old and new files
+together for a moment, readers that go by the manifest never do. An aborted write deletes only
+what it uploaded.
+
+Credentials come from the Airflow AWS connection ``conn_id`` (login/password, extra
+``endpoint_url``, ``region_name``), looked up on first use, and are never logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from dagspec_runtime.lake import Lake, PartitionWriter, check_sha, sha256_file
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+__all__ = ["S3Lake", "S3PartitionWriter"]
+
+log = logging.getLogger(__name__)
+
+
+class S3Lake(Lake):
+    protocol = "s3"
+
+    def __init__(
+        self, root: str, *, storage_options: dict[str, Any] | None = None, conn_id: str | None = None
+    ) -> None:
+        super().__init__(root)
+        self._storage_options = dict(storage_options or {})
+        self._conn_id = conn_id
+
+    @cached_property
+    def fs(self) -> AbstractFileSystem:
+        import fsspec
+
+        options: dict[str, Any] = {}
+        if self._conn_id:
+            options.update(_s3_options_from_airflow(self._conn_id))
+        options.update(self._storage_options)
+        # A private instance: fsspec's shared instances would share listing caches across lakes.
+        options.setdefault("skip_instance_cache", True)
+        return fsspec.filesystem("s3", **options)
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        """A single PUT: atomic for readers."""
+        self.fs.pipe_file(self.path(rel), data)
+        self._invalidate(rel)
+
+    @contextlib.contextmanager
+    def local_file(self, rel: str, *, sha256: str | None = None) -> Iterator[str]:
+        # Downloaded to a temporary file (sequential GETs, bounded memory), removed afterwards.
+        with tempfile.TemporaryDirectory(prefix="dagspec-lake-") as tmp:
+            local = os.path.join(tmp, "file")
+            self.fs.get_file(self.path(rel), local)
+            if sha256 is not None:
+                check_sha(rel, sha256_file(local), sha256)
+            yield local
+
+    def begin_partition(self, rel_dir: str, *, manifest_name: str) -> PartitionWriter:
+        return S3PartitionWriter(self, rel_dir.strip("/"), manifest_name)
+
+    def _invalidate(self, rel: str) -> None:
+        # s3fs caches listings; a lake that writes and then lists must not trust them.
+        self.fs.invalidate_cache(self.path(rel))
+
+
+class S3PartitionWriter(PartitionWriter):
+    def __init__(self, lake: S3Lake, rel_dir: str, manifest_name: str) -> None:
+        # Files are written locally first; uncommitted uploads are removed by abort or the next commit.
+        super().__init__(lake, rel_dir, manifest_name, tempfile.mkdtemp(prefix="dagspec-stage-"))
+
+    def _stage(self, local_path: str, name: str) -> None:
+        self.lake.fs.put_file(local_path, self.lake.path(f"{self.rel_dir}/{name}"))
+        os.remove(local_path)
+
+    def _commit(self, manifest: bytes) -> None:
+        shutil.rmtree(self.scratch_dir, ignore_errors=True)
+        # The manifest is the commit point: one PUT, atomic for readers.
+        self.lake.write_bytes(f"{self.rel_dir}/{self.manifest_name}", manifest)
+        keep = {e.path for e in self._entries} | {self.manifest_name}
+        stale = [
+            self.lake.path(f"{self.rel_dir}/{n}") for n in self.lake.list_files(self.rel_dir) if n not in keep
+        ]
+        if stale:
+            self.lake.fs.rm(stale)
+            log.info("removed %d stale file(s) from %s", len(stale), self.lake.url(self.rel_dir))
+
+    def _abort(self) -> None:
+        # Uploaded files are content-addressed: one whose name the committed manifest lists holds
+        # exactly the committed bytes, so only the others are ours to delete.
+        live = self.lake.read_json(f"{self.rel_dir}/{self.manifest_name}") or {}
+        keep = {f["path"] for f in live.get("files", [])}
+        ours = [self.lake.path(f"{self.rel_dir}/{e.path}") for e in self._entries if e.path not in keep]
+        if ours:
+            with contextlib.suppress(FileNotFoundError):
+                self.lake.fs.rm(ours)
+
+
+def _s3_options_from_airflow(conn_id: str) -> dict[str, Any]:
+    """s3fs options from an Airflow AWS connection; never logged."""
+    from airflow.sdk import BaseHook
+
+    from dagspec_runtime.connections import aws_credentials
+
+    creds = aws_credentials(conn_id)
+    options: dict[str, Any] = {k: creds[k] for k in ("key", "secret", "token") if k in creds}
+    client_kwargs = {
+        name: creds[k]
+        for k, name in (("endpoint_url", "endpoint_url"), ("region", "region_name"))
+        if k in creds
+    }
+    if client_kwargs:
+        options["client_kwargs"] = client_kwargs
+    # e.g. {"s3": {"addressing_style": "path"}} for S3-compatible servers addressed by host name.
+    if config_kwargs := (BaseHook.get_connection(conn_id).extra_dejson or {}).get("config_kwargs"):
+        options["config_kwargs"] = config_kwargs
+    return options
