@@ -26,6 +26,7 @@ const USAGE = `usage: gen build [--check] [--emit-ir] [--against CONN] [--json] 
                        Airflow conn id from AIRFLOW_CONN_<ID>): a missing table, dropped or retyped
                        column is an error at the spec's line; an added column is a note
   --json               print diagnostics as JSON
+  --out DIR            write there instead of generated/; refused if DIR holds files gen did not write
   exit codes: 0 ok, 1 diagnostics or drift, 2 usage
 
 usage: gen init [DIR]                       a new project that builds at once

@@ -192,9 +192,13 @@ export interface ScheduleSpec {
    * list), so every run has a scheduled local start time. Example: `"0 6 * * *"`.
    */
   cron: string;
-  /** IANA timezone for the cron, report days and the SLA. Example: `"America/New_York"`. */
+  /**
+   * IANA timezone for the cron, report days and the SLA: a canonical or per-country name of the
+   * tzdata release Airflow's pendulum uses, exact case, no deprecated links (`US/Eastern` is
+   * refused). Example: `"America/New_York"`.
+   */
   timezone: string;
-  /** First logical date, `YYYY-MM-DD`. Example: `"2026-01-01"`. */
+  /** First logical date, `YYYY-MM-DD`, between 1900 and 2999. Example: `"2026-01-01"`. */
   startDate: string;
   /** Create runs for missed intervals when unpaused. Default: `false`. */
   catchup?: boolean;
@@ -245,7 +249,10 @@ export interface SourceSpec<TableCols extends Record<string, Record<string, Colu
 
 export type LakeSpec =
   | {
-      /** A local folder; a relative path is resolved under `$DAGSPEC_LAKE_ROOT`. Example: `{ kind: "local", path: "lake" }`. */
+      /**
+       * A local folder (at most 80 characters, no `..`); a relative path is resolved under
+       * `$DAGSPEC_LAKE_ROOT`. Example: `{ kind: "local", path: "lake" }`.
+       */
       kind: "local";
       path?: string;
     }
@@ -261,7 +268,10 @@ export type LakeSpec =
 
 export type WarehouseSpec =
   | {
-      /** Embedded DuckDB; a relative path is resolved under `$DAGSPEC_WAREHOUSE_ROOT`. Default path: `<pipeline id>.duckdb`. */
+      /**
+       * Embedded DuckDB (at most 80 characters, no `..`); a relative path is resolved under
+       * `$DAGSPEC_WAREHOUSE_ROOT`. Default path: `<pipeline id>.duckdb`.
+       */
       kind: "duckdb";
       path?: string;
     }
@@ -284,11 +294,14 @@ export interface PipelineSpec<
   ModelCols extends Record<string, Record<string, ColumnDoc<keyof ModelCols & string>>>,
   R extends keyof ModelCols & string,
 > {
-  /** The DAG id: lowercase letters, digits and underscores. Example: `"daily_metrics_pipeline"`. */
+  /**
+   * The DAG id: 1-64 lowercase letters, digits and underscores (at most 57 on DuckDB, whose generated
+   * PostgreSQL target derives `<id>_audit`). Example: `"daily_metrics_pipeline"`.
+   */
   id: string;
   /** One line on what the pipeline delivers. */
   description: string;
-  /** Owning team, shown in the Airflow UI. Example: `"data-platform"`. */
+  /** Owning team, shown in the Airflow UI; at most 80 characters. Example: `"data-platform"`. */
   owner: string;
   /** Airflow tags. Default: none. Example: `["kpi"]`. */
   tags?: readonly string[];
