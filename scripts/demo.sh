@@ -55,7 +55,7 @@ export AIRFLOW_CONN_PAGERDUTY_DEFAULT="{\"conn_type\": \"pagerduty_events\", \"h
 .venv/bin/airflow db migrate >"$demo/airflow-db-migrate.log" 2>&1 || { tail -n 30 "$demo/airflow-db-migrate.log"; exit 1; }
 
 step "local SMTP server (saves to .demo/outbox) and PagerDuty receiver (.demo/pagerduty)"
-.venv/bin/python airflow/local/local_services.py --smtp-port "$smtp_port" --outbox "$demo/outbox" \
+PYTHONPATH="$root/airflow/local" .venv/bin/python -m dagspec_local.standins --smtp-port "$smtp_port" --outbox "$demo/outbox" \
   --pagerduty-port "$pd_port" --pagerduty-dir "$demo/pagerduty" >"$demo/local-services.log" 2>&1 &
 services=$!
 trap 'kill $services 2>/dev/null || true' EXIT

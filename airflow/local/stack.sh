@@ -39,7 +39,7 @@ pid_of() { # the pid recorded for a component, if that process still runs and is
   pid="$(cat "$f")"
   [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
   # A pid file that outlived its process (a reboot) may name an unrelated process by now.
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE "airflow|local_services" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE "airflow|dagspec_local" || return 1
   echo "$pid"
 }
 
@@ -199,7 +199,7 @@ cmd_up() {
 
   say "starting local services, api-server, scheduler, dag-processor, triggerer"
   trap 'say "start-up failed: stopping what started"; cmd_down' EXIT
-  start local-services "$venv/bin/python" "$root/airflow/local/local_services.py" \
+  PYTHONPATH="$root/airflow/local" start local-services "$venv/bin/python" -m dagspec_local.standins \
     --smtp-port "$DAGSPEC_STACK_SMTP_PORT" --outbox "$home/outbox" \
     --pagerduty-port "$DAGSPEC_STACK_PAGERDUTY_PORT" --pagerduty-dir "$home/pagerduty"
   start api-server "$venv/bin/airflow" api-server

@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,12 +23,14 @@ from typing import Any
 
 import pytest
 
-from testenv import REPO, S3_KEY, S3_SECRET  # noqa: E402,F401
+from testenv import LOCAL, REPO, S3_KEY, S3_SECRET  # noqa: E402,F401
 
 # The tests import dagspec_runtime as the DAGs do: the wheel installed in .venv, not the source tree.
 # Rebuild it first when airflow/runtime changed (a no-op taking milliseconds otherwise), so an edit
 # is never tested against a stale install.
 subprocess.run(["bash", str(REPO / "scripts" / "setup-python.sh")], check=True)
+# The local environment tool (stand-ins, connections, stacks) the tests set Airflow up with.
+sys.path.insert(0, str(LOCAL))
 # Keep Airflow (imported by the wrapper tests) from writing into the user's ~/airflow.
 if "AIRFLOW_HOME" not in os.environ:
     _airflow_home = tempfile.mkdtemp(prefix="dagspec-pytest-airflow-")
@@ -40,6 +41,7 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
+from dagspec_local.net import free_port  # noqa: E402
 from dagspec_runtime.lake import Lake  # noqa: E402
 
 PG_ADMIN = os.environ.get("DAGSPEC_TEST_PG", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
@@ -76,16 +78,10 @@ def make_db(pg_admin: str) -> Iterator[Callable[[str], str]]:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server on a free loopback port, for the whole session."""
-    port = _free_port()
+    port = free_port()
     moto = Path(sys.executable).with_name("moto_server")
     proc = subprocess.Popen(
         [str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

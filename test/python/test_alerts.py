@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from dagspec_local.connections import env_value, pagerduty_connection, smtp_connection
+from dagspec_local.net import free_port
+from dagspec_local.standins import PagerDutyReceiver, SmtpOutbox, pagerduty_server, smtp_server
 from dagspec_runtime import alerts, pagerduty
 from runtime_fixture import context_for, pipeline
-from servers import PagerDutyReceiver, SmtpSink, pagerduty_conn, pagerduty_server, smtp_conn, smtp_server
 
 ROUTING_KEY = "R0UT1NGKEY-do-not-log-0123456789"
 
@@ -22,14 +24,16 @@ ROUTING_KEY = "R0UT1NGKEY-do-not-log-0123456789"
 @pytest.fixture
 def pd(monkeypatch: pytest.MonkeyPatch) -> Iterator[PagerDutyReceiver]:
     with pagerduty_server() as (receiver, base):
-        monkeypatch.setenv("AIRFLOW_CONN_PD_TEST", pagerduty_conn(base, ROUTING_KEY))
+        monkeypatch.setenv("AIRFLOW_CONN_PD_TEST", env_value(pagerduty_connection(base, ROUTING_KEY)))
         yield receiver
 
 
 @pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SmtpSink]:
+def smtp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SmtpOutbox]:
     with smtp_server(tmp_path / "mail") as (sink, port):
-        monkeypatch.setenv("AIRFLOW_CONN_SMTP_TEST", smtp_conn(port))
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_SMTP_TEST", env_value(smtp_connection(port, retry_limit=0, timeout=5))
+        )
         yield sink
 
 
@@ -82,9 +86,10 @@ def test_refusal_is_not_retried_and_hides_key(
 
 
 def test_unreachable_gives_up_with_timeout_and_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    from servers import free_port
-
-    monkeypatch.setenv("AIRFLOW_CONN_PD_DOWN", pagerduty_conn(f"http://127.0.0.1:{free_port()}", ROUTING_KEY))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PD_DOWN",
+        env_value(pagerduty_connection(f"http://127.0.0.1:{free_port()}", ROUTING_KEY)),
+    )
     with pytest.raises(alerts.PagerDutyError, match="after 3 attempt") as info:
         alerts.send_event("pd_down", action="trigger", dedup="p/x", summary="x", attempts=3, backoff=0.01)
     assert ROUTING_KEY not in str(info.value)
@@ -120,7 +125,7 @@ def _gate_failed() -> Exception:
 
 
 def test_failure_callback_pages_and_emails(
-    pd: PagerDutyReceiver, smtp: SmtpSink, caplog: pytest.LogCaptureFixture
+    pd: PagerDutyReceiver, smtp: SmtpOutbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     ctx: dict[str, Any] = context_for(date(2024, 3, 10), task_id="dbt_build")
@@ -141,10 +146,13 @@ def test_failure_callback_pages_and_emails(
 
 
 def test_failure_callback_survives_broken_channels(monkeypatch: pytest.MonkeyPatch) -> None:
-    from servers import free_port
-
-    monkeypatch.setenv("AIRFLOW_CONN_PD_TEST", pagerduty_conn(f"http://127.0.0.1:{free_port()}", ROUTING_KEY))
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_TEST", smtp_conn(free_port()))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PD_TEST",
+        env_value(pagerduty_connection(f"http://127.0.0.1:{free_port()}", ROUTING_KEY)),
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_TEST", env_value(smtp_connection(free_port(), retry_limit=0, timeout=5))
+    )
     monkeypatch.setattr(pagerduty, "_BACKOFF_SECONDS", 0.0)
     ctx: dict[str, Any] = context_for(date(2024, 3, 10), task_id="extract")
     ctx["exception"] = RuntimeError("source down")

@@ -18,6 +18,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from dagspec_local.connections import env_value, smtp_connection
+from dagspec_local.standins import smtp_server
 from dagspec_runtime import adapters, tasks
 from dagspec_runtime.adapters import open_warehouse
 from dagspec_runtime.contract import Mart
@@ -241,8 +243,6 @@ def test_postgres_warehouse_end_to_end(
     import psycopg
     from psycopg.conninfo import conninfo_to_dict
 
-    from servers import smtp_conn, smtp_server
-
     _env(monkeypatch, tmp_path)
     source, conninfo = make_db("source"), make_db("warehouse")
     _seed_source(source)
@@ -274,7 +274,9 @@ def test_postgres_warehouse_end_to_end(
     assert [(r[0], r[1], float(r[2])) for r in rows] == [(D1, 3, 60.0)]
 
     with smtp_server(tmp_path / "mail") as (sink, port):
-        monkeypatch.setenv("AIRFLOW_CONN_SMTP_TEST", smtp_conn(port))
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_SMTP_TEST", env_value(smtp_connection(port, retry_limit=0, timeout=5))
+        )
         out = tasks.publish_report(p, context_for(D1, xcoms={"dbt_build": summary}))
     assert out["delivered"] and out["kpis"]["orders"] == 3 and len(sink.messages) == 1
 

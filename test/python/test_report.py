@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from dagspec_local.connections import env_value, pagerduty_connection, smtp_connection
+from dagspec_local.net import free_port
+from dagspec_local.standins import PagerDutyReceiver, SmtpOutbox, pagerduty_server, smtp_server
 from dagspec_runtime import adapters, tasks
 from dagspec_runtime.contract import Pipeline, S3LakeConfig
 from dagspec_runtime.report import format_value
 from runtime_fixture import ORDERS, context_for, order_rows, pipeline, write_partition
-from servers import PagerDutyReceiver, SmtpSink, pagerduty_conn, pagerduty_server, smtp_conn, smtp_server
 
 DAY = date(2024, 3, 10)  # a Sunday, and the day US clocks spring forward
 GATE = {
@@ -28,7 +30,7 @@ GATE = {
 class Env:
     root: Path
     lake: Path
-    smtp: SmtpSink
+    smtp: SmtpOutbox
     pd: PagerDutyReceiver
     pipeline: Pipeline
 
@@ -68,8 +70,10 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     write_partition(lake, ORDERS, DAY.isoformat(), order_rows(DAY, [1, 2, 3]))
     write_partition(lake, ORDERS, (DAY - timedelta(days=1)).isoformat(), order_rows(DAY, [4, 5]))
     with smtp_server(tmp_path / "mail") as (sink, port), pagerduty_server() as (receiver, base):
-        monkeypatch.setenv("AIRFLOW_CONN_SMTP_TEST", smtp_conn(port))
-        monkeypatch.setenv("AIRFLOW_CONN_PD_TEST", pagerduty_conn(base, "routing-key"))
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_SMTP_TEST", env_value(smtp_connection(port, retry_limit=0, timeout=5))
+        )
+        monkeypatch.setenv("AIRFLOW_CONN_PD_TEST", env_value(pagerduty_connection(base, "routing-key")))
         yield Env(tmp_path, tmp_path / "lake" / "fixture_lake", sink, receiver, p)
 
 
@@ -186,9 +190,9 @@ def test_missing_day_fails_instead_of_sending_an_empty_report(env: Env) -> None:
 
 
 def test_smtp_failure_fails_the_task_and_leaves_no_marker(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    from servers import free_port
-
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_TEST", smtp_conn(free_port()))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_TEST", env_value(smtp_connection(free_port(), retry_limit=0, timeout=5))
+    )
     with pytest.raises(Exception):  # noqa: B017 (whatever the SMTP stack raises must propagate)
         tasks.publish_report(env.pipeline, context_for(DAY))
     assert (env.report_dir(DAY) / "report.html").exists()

@@ -8,4 +8,5 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PLUGINS = REPO / "airflow" / "plugins"
 RUNTIME = REPO / "airflow" / "runtime"
+LOCAL = REPO / "airflow" / "local"  # the dagspec_local package: the local environment tool
 S3_KEY, S3_SECRET = "dagspec-test-key", "dagspec-test-secret"

@@ -29,7 +29,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from servers import PagerDutyReceiver, SmtpSink, pagerduty_conn, pagerduty_server, smtp_conn, smtp_server
+from dagspec_local.connections import env_value, pagerduty_connection, smtp_connection
+from dagspec_local.standins import PagerDutyReceiver, SmtpOutbox, pagerduty_server, smtp_server
 
 REPO = Path(__file__).resolve().parents[3]
 E2E = Path(__file__).resolve().parent
@@ -162,7 +163,7 @@ class Stack:
     source_db: str
     airflow_db: str
     warehouse_db: str
-    smtp: SmtpSink
+    smtp: SmtpOutbox
     pagerduty: PagerDutyReceiver
     s3_endpoint: str | None
     env: dict[str, str]
@@ -206,7 +207,7 @@ class Stack:
         return json.loads(done.stdout)
 
     def oracle(self, day: date) -> dict[str, Any]:
-        """``sourceKpis`` (airflow/local/demo_shop/source-kpis.ts): the KPIs straight from the source tables."""
+        """``sourceKpis`` (airflow/local/demo_shop/source-kpis.ts): the KPIs straight from the source."""
         return self.source({"op": "kpis", "day": day.isoformat(), "timezone": TZ})[0]
 
     # -- the Airflow metadata database ---------------------------------------------------------
@@ -354,8 +355,8 @@ def open_stack(
             DAGSPEC_LOCK_TIMEOUT_SECONDS="120",
             AIRFLOW_CONN_APP_DB=f"{PG_URL}/{dbs['source']}",
             AIRFLOW_CONN_WAREHOUSE_DB=f"{PG_URL}/{dbs['warehouse']}",
-            AIRFLOW_CONN_SMTP_DEFAULT=smtp_conn(smtp_port),
-            AIRFLOW_CONN_PAGERDUTY_DEFAULT=pagerduty_conn(pd_url, ROUTING_KEY),
+            AIRFLOW_CONN_SMTP_DEFAULT=env_value(smtp_connection(smtp_port, retry_limit=0, timeout=5)),
+            AIRFLOW_CONN_PAGERDUTY_DEFAULT=env_value(pagerduty_connection(pd_url, ROUTING_KEY)),
         )
         if s3_endpoint:
             env["AIRFLOW_CONN_AWS_E2E"] = json.dumps(
