@@ -10,7 +10,7 @@ import { renderText } from "../diagnostics/render.ts";
 import { hasErrors } from "../diagnostics/diagnostic.ts";
 import type { ScheduleIR } from "../ir/types.ts";
 import { addDays, localToUtc, offsetMinutes } from "../time/zone.ts";
-import type { Io } from "./main.ts";
+import type { Io } from "./io.ts";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 

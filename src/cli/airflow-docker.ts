@@ -8,7 +8,8 @@
  * bridge), prepares the wheelhouse and (by default) the offline base images, builds the image, starts
  * the stack on the host network with N workers, waits until every container is healthy, and prints
  * the UI address and login. The demo's connections point at the machine's demo_shop and at the
- * local SMTP / PagerDuty stand-ins, which `up` runs on the host (airflow/local/local_services.py).
+ * local SMTP / PagerDuty stand-ins of the local environment tool, which `up` runs on the host
+ * (`python -m dagspec_local.standins`, airflow/local/dagspec_local).
  * Connections are environment variables of the containers, never part of the image.
  */
 import { spawn } from "node:child_process";
@@ -18,7 +19,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as compose from "docker-compose";
 import { execa } from "execa";
-import type { Io } from "./main.ts";
+import type { Io } from "./io.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DOCKER_DIR = join(ROOT, "airflow", "docker");
@@ -231,7 +232,7 @@ class DockerStack {
     try {
       const pid = Number(readFileSync(this.standinsPidFile(), "utf8").trim());
       process.kill(pid, 0);
-      return /local_services|dagspec_local\.standins/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8")) ? pid : undefined;
+      return /dagspec_local\.standins/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8")) ? pid : undefined;
     } catch {
       return undefined;
     }
@@ -245,13 +246,9 @@ class DockerStack {
     mkdirSync(join(this.s.home, "logs"), { recursive: true });
     const args = ["--smtp-port", String(this.s.smtpPort), "--outbox", join(this.s.home, "outbox"),
       "--pagerduty-port", String(this.s.pagerdutyPort), "--pagerduty-dir", join(this.s.home, "pagerduty")];
-    // The native local environment's stand-ins: the dagspec_local package where it exists, else the
-    // older single script.
+    // The same stand-ins as the native stack, the demo and the tests (airflow/local/dagspec_local).
     const local = join(ROOT, "airflow", "local");
-    const standins = existsSync(join(local, "dagspec_local", "standins"))
-      ? ["-m", "dagspec_local.standins", ...args]
-      : [join(local, "local_services.py"), ...args];
-    const child = spawn(python, standins, {
+    const child = spawn(python, ["-m", "dagspec_local.standins", ...args], {
       detached: true,
       stdio: ["ignore", "ignore", "ignore"],
       env: { ...process.env, PYTHONPATH: [local, process.env.PYTHONPATH].filter(Boolean).join(":") },

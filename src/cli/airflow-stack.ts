@@ -1,22 +1,26 @@
 /**
- * `gen airflow up|down|status|cli ...`: the native local Airflow stack. A thin shell over
- * airflow/local/stack.sh, which does the work (and documents its settings); its output is passed
- * through as it comes, and its exit code is ours.
+ * `gen airflow up|down|status|cli ...`: the native local Airflow stack. A thin shell over the local
+ * environment tool (`python -m dagspec_local`, airflow/local/dagspec_local), which does the work and
+ * documents its settings; its output is passed through as it comes, and its exit code is ours.
  */
+import { delimiter } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import type { Io } from "./main.ts";
+import type { Io } from "./io.ts";
 import { runBackfill } from "./airflow-backfill.ts";
 import { DOCKER_USAGE, runAirflowDocker } from "./airflow-docker.ts";
 
-const STACK_SCRIPT = fileURLToPath(new URL("../../airflow/local/stack.sh", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const LOCAL = `${ROOT}airflow/local`;
+const PYTHON = `${ROOT}.venv/bin/python`;
+const SETUP_PYTHON = `${ROOT}scripts/setup-python.sh`;
 
 const USAGE = `usage: gen airflow up|down|status|cli <airflow args>
 
   gen airflow up       start api-server, scheduler, dag-processor, triggerer (LocalExecutor) with the
                        generated DAGs, dagspec_runtime and the demo connections; prints the UI and login
   gen airflow down     stop everything \`up\` started
-  gen airflow status   what runs, the UI address and login, where the logs are
+  gen airflow status   what runs, the UI address and login, where mail, pages and logs go
   gen airflow cli ...  the airflow command against the stack, e.g. gen airflow cli dags list
   gen airflow backfill <pipeline_id> --from DAY --to DAY [--reprocess] [--print]
                        reprocess report days: exact logical dates, the spec's max_active_runs
@@ -31,16 +35,30 @@ export async function runAirflowStack(argv: readonly string[], io: Io): Promise<
     return command === undefined ? 2 : 0;
   }
   if (rest.includes("--docker") && ["up", "down", "status", "cli"].includes(command)) return runAirflowDocker(command, rest, io);
-  if (command === "backfill") return runBackfill(rest, io, (args) => runStack(args, io));
+  if (command === "backfill") return runBackfill(rest, io, (args) => runLocalEnv(args, io));
   if (!["up", "down", "status", "cli"].includes(command) || (command !== "cli" && rest.length > 0)) {
     io.stderr(`gen: error DS2001: unknown airflow command ${argv.join(" ")}\n${USAGE}`);
     return 2;
   }
-  return runStack([command, ...rest], io);
+  return runLocalEnv([command, ...rest], io);
 }
 
-async function runStack(args: readonly string[], io: Io): Promise<number> {
-  const child = execa("bash", [STACK_SCRIPT, ...args], { cwd: io.cwd, reject: false, all: false, buffer: false, stdin: "inherit" });
+/** `python -m dagspec_local <args>` from the repository's venv (installed first if missing or stale). */
+async function runLocalEnv(args: readonly string[], io: Io): Promise<number> {
+  const setup = await pipe(execa("bash", [SETUP_PYTHON], { reject: false, buffer: false }), io);
+  if (setup !== 0) return setup;
+  const pythonPath = [LOCAL, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
+  const child = execa(PYTHON, ["-m", "dagspec_local", ...args], {
+    cwd: io.cwd,
+    env: { PYTHONPATH: pythonPath },
+    reject: false,
+    buffer: false,
+    stdin: "inherit",
+  });
+  return pipe(child, io);
+}
+
+async function pipe(child: ReturnType<typeof execa>, io: Io): Promise<number> {
   child.stdout?.on("data", (chunk: Buffer) => io.stdout(chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => io.stderr(chunk.toString()));
   const result = await child;

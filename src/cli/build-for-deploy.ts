@@ -3,7 +3,7 @@
  * writes, so what is deployed is byte for byte what `gen build` would put in generated/. With
  * errors, diagnostics are printed and nothing else happens.
  */
-import type { Io } from "./main.ts";
+import type { Io } from "./io.ts";
 import { build, type BuildResult } from "../build/build.ts";
 import { hasErrors } from "../diagnostics/diagnostic.ts";
 import { renderJson, renderText, summaryLine } from "../diagnostics/render.ts";

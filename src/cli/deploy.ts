@@ -4,7 +4,7 @@
  * target stays consistent for readers.
  */
 import { resolve } from "node:path";
-import type { Io } from "./main.ts";
+import type { Io } from "./io.ts";
 import { bool, parseFlags, str, UsageError, wantsHelp } from "./args.ts";
 import { silent, step } from "./progress.ts";
 import { buildOrReport } from "./build-for-deploy.ts";

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Io } from "./main.ts";
+import type { Io } from "./io.ts";
 import { bool, parseFlags, str, UsageError, wantsHelp } from "./args.ts";
 import { initFiles, packageName } from "../init/files.ts";
 

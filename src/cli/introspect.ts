@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import type { Io } from "./main.ts";
+import type { Io } from "./io.ts";
 import { bool, parseFlags, str, UsageError, wantsHelp } from "./args.ts";
 import { step } from "./progress.ts";
 import { ConnError, resolveConn } from "../introspect/conn.ts";

@@ -7,14 +7,9 @@ import { build } from "../build/build.ts";
 import { checkOutput, ForeignOutputError, writeOutput } from "../build/output.ts";
 import { renderJson, renderText, summaryLine } from "../diagnostics/render.ts";
 import { hasErrors, sortDiagnostics } from "../diagnostics/diagnostic.ts";
+import type { Io } from "./io.ts";
 import { silent, step } from "./progress.ts";
 import { printable } from "../diagnostics/printable.ts";
-
-export interface Io {
-  stdout(s: string): void;
-  stderr(s: string): void;
-  cwd: string;
-}
 
 const USAGE = `usage: gen build [--check] [--emit-ir] [--against CONN] [--json] [--specs DIR] [--out DIR] [--root DIR]
 

@@ -3,7 +3,7 @@
  * Airflow runs, against what the repo builds. The command an on-call engineer runs first.
  */
 import { resolve } from "node:path";
-import type { Io } from "./main.ts";
+import type { Io } from "./io.ts";
 import { bool, parseFlags, str, UsageError, wantsHelp } from "./args.ts";
 import { silent, step } from "./progress.ts";
 import { buildOrReport } from "./build-for-deploy.ts";

@@ -1,4 +1,4 @@
-/** `gen airflow ...` in-process: usage, and that it hands over to airflow/local/stack.sh (without starting a stack). */
+/** `gen airflow ...` in-process: usage, and that it hands over to the local environment tool (without starting a stack). */
 import { afterEach, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,13 +33,13 @@ describe("gen airflow", () => {
     expect(await run(["airflow", "up", "--now"], i)).toBe(2);
   });
 
-  it("passes the script's output and exit code through", async () => {
+  it("passes the tool's output and exit code through", async () => {
     const home = mkdtempSync(join(tmpdir(), "dagspec-stack-"));
     process.env.DAGSPEC_STACK_HOME = join(home, "none");
     try {
       const { out, io: i } = io();
       expect(await run(["airflow", "status"], i)).toBe(1);
-      expect(out.stderr).toMatch(/stack: no stack at .*none \(run: airflow\/local\/stack\.sh up\)/);
+      expect(out.stderr).toMatch(/stack: no stack at .*none \(run: npx gen airflow up\)/);
       const down = io();
       expect(await run(["airflow", "down"], down.io)).toBe(0);
       expect(down.out.stdout).toMatch(/nothing runs at/);

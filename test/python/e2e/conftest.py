@@ -12,8 +12,9 @@ Per session (built once, cloned per test):
 Per test (``stack``): its own source database, Airflow metadata database and (for the PostgreSQL
 warehouse) warehouse database, all ``dagspec_e2e_*`` clones or scratch databases dropped
 afterwards; its own AIRFLOW_HOME, lake and warehouse folders; a real SMTP server and a PagerDuty
-Events API v2 receiver on loopback. Connections go in as ``AIRFLOW_CONN_*`` variables exactly as
-scripts/demo.sh wires them.
+Events API v2 receiver on loopback. All of it is set up by the local environment tool
+(``airflow/local/dagspec_local``) that the demo and the local stack use; connections go in as
+``AIRFLOW_CONN_*`` variables as in the demo.
 
 Each run's full Airflow output is kept under ``test-artifacts/e2e/<test>/`` (git-ignored).
 Set ``DAGSPEC_E2E_KEEP=1`` to keep the scratch databases of a session for inspection.
@@ -22,10 +23,7 @@ Set ``DAGSPEC_E2E_KEEP=1`` to keep the scratch databases of a session for inspec
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +33,6 @@ from e2e_stack import (
     E2E,
     LAST_DAY,
     ORDERS_PER_DAY,
-    PG_URL,
     REPO,
     S3_BUCKET,
     S3_KEY,
@@ -46,12 +43,14 @@ from e2e_stack import (
     TZ,
     Build,
     Stack,
-    create_db,
     drop_db,
     node,
     open_stack,
     pipeline_of,
 )
+
+from dagspec_local import postgres
+from dagspec_local.airflow_env import Layout, airflow_env, isolated, migrate
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -92,22 +91,13 @@ def e2e_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 @pytest.fixture(scope="session")
 def airflow_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated Airflow metadata database, cloned by every test (``airflow db migrate`` once)."""
-    name = create_db(f"dagspec_e2e_tpl_airflow_{SESSION}")
+    name = postgres.create(f"dagspec_e2e_tpl_airflow_{SESSION}")
     home = tmp_path_factory.mktemp("airflow-template-home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "DAGSPEC_"))}
-    env.update(
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}",
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    # Only the metadata database matters to a migration; the folders are the (empty) home.
+    layout = Layout(
+        home=home, metadata_db=name, dags=home, dbt_root=home, lake_root=home, warehouse_root=home
     )
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, f"airflow db migrate failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    migrate(airflow_env(layout, isolated()), home / "db-migrate.log")
     yield name
     drop_db(name)
 
@@ -127,7 +117,7 @@ def source_template() -> Iterator[str]:
         "--timezone",
         TZ,
         "--database-url",
-        f"{PG_URL}/{name}",
+        postgres.url(name),
     )
     assert done.returncode == 0, f"demo-shop seed failed:\n{done.stdout}\n{done.stderr}"
     seed = json.loads(done.stdout)

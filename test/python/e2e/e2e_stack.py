@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,19 +26,15 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from psycopg import sql
 
-from dagspec_local.connections import env_value, pagerduty_connection, smtp_connection
+from dagspec_local import connections, postgres
+from dagspec_local.airflow_env import Layout, airflow_command, airflow_env, isolated
 from dagspec_local.standins import PagerDutyReceiver, SmtpOutbox, pagerduty_server, smtp_server
 
 REPO = Path(__file__).resolve().parents[3]
 E2E = Path(__file__).resolve().parent
 ARTIFACTS = REPO / "test-artifacts" / "e2e"
-AIRFLOW_CLI = REPO / "airflow" / "local" / "airflow_cli.py"
 DEMO_SOURCE = E2E / "demo_source.mjs"
-
-PG_ADMIN = os.environ.get("DAGSPEC_TEST_PG", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-PG_URL = "postgresql://postgres@127.0.0.1:5432"
 
 TZ = "America/New_York"
 # The seeded source: three New York days ending LAST_DAY, whose watermark is the end of LAST_DAY.
@@ -62,36 +57,13 @@ SESSION = f"{os.getpid()}_{uuid.uuid4().hex[:4]}"
 # -- PostgreSQL helpers ----------------------------------------------------------------------------
 
 
-def _admin(statement: sql.Composable, *, attempts: int = 10) -> None:
-    """Run one statement on the maintenance DB; retries CREATE ... TEMPLATE while the template is busy."""
-    for attempt in range(attempts):
-        try:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(statement)
-            return
-        except psycopg.errors.ObjectInUse:
-            if attempt + 1 == attempts:
-                raise
-            time.sleep(0.5)
-
-
-def create_db(name: str, template: str | None = None) -> str:
-    stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template:
-        stmt = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(template)
-        )
-    _admin(stmt)
-    return name
-
-
 def drop_db(name: str) -> None:
     if not KEEP:
-        _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        postgres.drop(name)
 
 
 def query(dbname: str, text: str, params: Any = None) -> list[tuple[Any, ...]]:
-    with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={dbname}") as conn:
+    with psycopg.connect(postgres.conninfo(dbname)) as conn:
         return conn.execute(text, params).fetchall()  # type: ignore[arg-type]
 
 
@@ -171,7 +143,7 @@ class Stack:
 
     @property
     def source_url(self) -> str:
-        return f"{PG_URL}/{self.source_db}"
+        return postgres.url(self.source_db)
 
     def pipeline(self, dag_id: str) -> dict[str, Any]:
         return self.build.pipelines[dag_id]
@@ -183,7 +155,7 @@ class Stack:
         started = time.perf_counter()
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, str(AIRFLOW_CLI), "dags", "test", dag_id, logical_date_for(day)],
+                airflow_command("dags", "test", dag_id, logical_date_for(day)),
                 cwd=REPO,
                 env=self.env,
                 stdout=log,
@@ -331,42 +303,34 @@ def open_stack(
     artifacts.mkdir(parents=True)
     with ExitStack() as cleanup:
         dbs = {
-            "source": create_db(f"dagspec_e2e_{slug}_src_{SESSION}", template=source_template),
-            "airflow": create_db(f"dagspec_e2e_{slug}_af_{SESSION}", template=airflow_template),
-            "warehouse": create_db(f"dagspec_e2e_{slug}_wh_{SESSION}"),
+            "source": postgres.create(f"dagspec_e2e_{slug}_src_{SESSION}", template=source_template),
+            "airflow": postgres.create(f"dagspec_e2e_{slug}_af_{SESSION}", template=airflow_template),
+            "warehouse": postgres.create(f"dagspec_e2e_{slug}_wh_{SESSION}"),
         }
         for db in dbs.values():
             cleanup.callback(drop_db, db)
         smtp, smtp_port = cleanup.enter_context(smtp_server(tmp_path / "outbox"))
         pagerduty, pd_url = cleanup.enter_context(pagerduty_server())
-        home, lake_root, warehouse_root = tmp_path / "airflow", tmp_path / "lake", tmp_path / "warehouse"
-        for d in (home, lake_root, warehouse_root):
-            d.mkdir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "DAGSPEC_"))}
-        env.update(
-            AIRFLOW_HOME=str(home),
-            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"postgresql+psycopg2://postgres@127.0.0.1:5432/{dbs['airflow']}",
-            AIRFLOW__CORE__DAGS_FOLDER=str(build.dags),
-            AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "airflow" / "plugins"),
-            AIRFLOW__CORE__LOAD_EXAMPLES="False",
-            DAGSPEC_LAKE_ROOT=str(lake_root),
-            DAGSPEC_WAREHOUSE_ROOT=str(warehouse_root),
-            DAGSPEC_DBT_ROOT=str(build.dbt),
-            DAGSPEC_LOCK_TIMEOUT_SECONDS="120",
-            AIRFLOW_CONN_APP_DB=f"{PG_URL}/{dbs['source']}",
-            AIRFLOW_CONN_WAREHOUSE_DB=f"{PG_URL}/{dbs['warehouse']}",
-            AIRFLOW_CONN_SMTP_DEFAULT=env_value(smtp_connection(smtp_port, retry_limit=0, timeout=5)),
-            AIRFLOW_CONN_PAGERDUTY_DEFAULT=env_value(pagerduty_connection(pd_url, ROUTING_KEY)),
+        layout = Layout(
+            home=tmp_path / "airflow",
+            metadata_db=dbs["airflow"],
+            dags=build.dags,
+            dbt_root=build.dbt,
+            lake_root=tmp_path / "lake",
+            warehouse_root=tmp_path / "warehouse",
         )
+        layout.make_folders()
+        conns = {
+            "app_db": connections.postgres_connection(postgres.url(dbs["source"])),
+            "warehouse_db": connections.postgres_connection(postgres.url(dbs["warehouse"])),
+            "smtp_default": connections.smtp_connection(smtp_port, retry_limit=0, timeout=5),
+            "pagerduty_default": connections.pagerduty_connection(pd_url, ROUTING_KEY),
+        }
         if s3_endpoint:
-            env["AIRFLOW_CONN_AWS_E2E"] = json.dumps(
-                {
-                    "conn_type": "aws",
-                    "login": S3_KEY,
-                    "password": S3_SECRET,
-                    "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
-                }
-            )
+            conns["aws_e2e"] = connections.aws_connection(S3_KEY, S3_SECRET, s3_endpoint)
+        env = airflow_env(layout, isolated())
+        env.update(connections.as_env(conns), DAGSPEC_LOCK_TIMEOUT_SECONDS="120")
+        home, lake_root, warehouse_root = layout.home, layout.lake_root, layout.warehouse_root
         yield Stack(
             name=name,
             build=build,

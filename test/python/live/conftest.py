@@ -1,4 +1,5 @@
-"""A real local Airflow stack for the live tests: ``airflow/local/stack.sh up``, once per session.
+"""A real local Airflow stack for the live tests: the local environment tool's native stack
+(``dagspec_local.native``, what ``gen airflow up`` runs), once per session.
 
 api-server, scheduler, dag-processor and triggerer (LocalExecutor) run with an AIRFLOW_HOME, a
 metadata database, ports and a lake of their own, next to any stack or demo the user has running.
@@ -13,10 +14,11 @@ to ``test-artifacts/live/`` at the end.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -24,15 +26,17 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 from livestack import TIMEZONE, LiveStack, wait_for
-from psycopg import sql
 
+from dagspec_local import postgres
+from dagspec_local.airflow_env import isolated
+from dagspec_local.native import NativeStack
+from dagspec_local.net import free_port
+from dagspec_local.settings import StackSettings
 from dagspec_runtime.days import report_day
 
 REPO = Path(__file__).resolve().parents[3]
-STACK = REPO / "airflow" / "local" / "stack.sh"
 SPECS = "test/python/live/specs"
 # The source connection each test DAG reads (see specs/).
 SOURCES = {
@@ -47,12 +51,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "live: starts a real local Airflow stack (deselect with -m 'not live')"
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _run(cmd: list[str], env: dict[str, str], what: str, timeout: float) -> subprocess.CompletedProcess[str]:
@@ -78,28 +76,28 @@ def live_stack(pg_admin: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     generated = home / "generated"
     metadata_db = f"dagspec_live_airflow_{tag}"
     source_dbs = {dag: f"dagspec_live_src_{dag.split('_')[-1]}_{tag}" for dag in SOURCES}
-    port, smtp_port, pd_port = _free_port(), _free_port(), _free_port()
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "DAGSPEC_"))
-    }
-    env.pop("AIRFLOW_HOME", None)
+    password = uuid.uuid4().hex
+    settings = StackSettings(
+        home=home,
+        metadata_db=metadata_db,
+        port=free_port(),
+        smtp_port=free_port(),
+        pagerduty_port=free_port(),
+        dags=generated / "dags",
+        dbt_root=generated / "dbt",
+        source_url=postgres.url(source_dbs["sla_live_late"]),
+        timeout=180,
+    )
+    env = isolated()
     env.update(
-        DAGSPEC_STACK_HOME=str(home),
-        DAGSPEC_STACK_DB=metadata_db,
-        DAGSPEC_STACK_PORT=str(port),
-        DAGSPEC_STACK_SMTP_PORT=str(smtp_port),
-        DAGSPEC_STACK_PAGERDUTY_PORT=str(pd_port),
-        DAGSPEC_STACK_DAGS=str(generated / "dags"),
-        DAGSPEC_STACK_DBT_ROOT=str(generated / "dbt"),
-        DAGSPEC_STACK_SOURCE_URL=f"postgresql://postgres@127.0.0.1:5432/{source_dbs['sla_live_late']}",
-        DAGSPEC_STACK_PASSWORD=uuid.uuid4().hex,
-        DAGSPEC_STACK_TIMEOUT="180",
+        DAGSPEC_STACK_PASSWORD=password,
         # Only the runs a test triggers; the test DAGs start unpaused.
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
     )
     for dag, conn_id in SOURCES.items():
-        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = f"postgresql://postgres@127.0.0.1:5432/{source_dbs[dag]}"
+        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = postgres.url(source_dbs[dag])
+    native = NativeStack(settings, environ=env)
 
     # Seed through the report day of "now", so the SLA runs (even near midnight) and the backfilled
     # days all have their data.
@@ -107,23 +105,27 @@ def live_stack(pg_admin: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     stack: LiveStack | None = None
     try:
         for db in source_dbs.values():
-            _seed_source(f"postgres://postgres@127.0.0.1:5432/{db}", env, end_day)
+            _seed_source(postgres.url(db), env, end_day)
         _run(
             ["node", "bin/gen.js", "build", "--specs", SPECS, "--out", str(generated)], env, "gen build", 120
         )
         t_up = time.monotonic()
-        up = _run(["bash", str(STACK), "up"], env, "stack.sh up", 300)
-        assert f"http://127.0.0.1:{port}" in up.stdout and "login:" in up.stdout, up.stdout
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            up = native.up()
+        assert up == 0, printed.getvalue()
+        # What `gen airflow up` prints: the address and the login.
+        assert f"UI:     {settings.url}" in printed.getvalue(), printed.getvalue()
+        assert f"login:  admin / {password}" in printed.getvalue(), printed.getvalue()
         stack = LiveStack(
             home=home,
-            api=f"http://127.0.0.1:{port}",
-            metadata_db=f"host=127.0.0.1 port=5432 user=postgres dbname={metadata_db}",
-            sources={
-                dag: f"host=127.0.0.1 port=5432 user=postgres dbname={db}" for dag, db in source_dbs.items()
-            },
+            api=settings.url,
+            metadata_db=postgres.conninfo(metadata_db),
+            sources={dag: postgres.conninfo(db) for dag, db in source_dbs.items()},
             user="admin",
-            password=env["DAGSPEC_STACK_PASSWORD"],
+            password=password,
             env=env,
+            native=native,
         )
         stack.timings["stack_up_s"] = round(time.monotonic() - t_up, 1)
         for dag in SOURCES:
@@ -136,17 +138,16 @@ def live_stack(pg_admin: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield stack
     finally:
         t_down = time.monotonic()
-        down = subprocess.run(["bash", str(STACK), "down"], cwd=REPO, env=env, capture_output=True, text=True)
+        down = native.down()
         artifacts = REPO / "test-artifacts" / "live"
         artifacts.mkdir(parents=True, exist_ok=True)
-        for log in (home / "logs" / "stack").glob("*.log"):
+        for log in settings.log_dir.glob("*.log"):
             shutil.copy(log, artifacts / log.name)
-        if (home / "pagerduty" / "events.jsonl").exists():
-            shutil.copy(home / "pagerduty" / "events.jsonl", artifacts / "pagerduty-events.jsonl")
-        with psycopg.connect(pg_admin, autocommit=True) as conn:
-            for db in [metadata_db, *source_dbs.values()]:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db)))
+        if (settings.pagerduty_dir / "events.jsonl").exists():
+            shutil.copy(settings.pagerduty_dir / "events.jsonl", artifacts / "pagerduty-events.jsonl")
+        for db in [metadata_db, *source_dbs.values()]:
+            postgres.drop(db)
         if stack is not None:
             stack.timings["stack_down_s"] = round(time.monotonic() - t_down, 1)
             (artifacts / "timings.json").write_text(json.dumps(stack.timings, indent=2) + "\n")
-        assert down.returncode == 0, f"stack.sh down failed:\n{down.stdout}\n{down.stderr}"
+        assert down == 0, "stopping the live stack failed"

@@ -18,8 +18,9 @@ import httpx
 import psycopg
 import pytest
 
+from dagspec_local.native import NativeStack
+
 TIMEZONE = "America/New_York"  # the seed's, which the variants keep
-STACK = Path(__file__).resolve().parents[3] / "airflow" / "local" / "stack.sh"
 
 
 def wait_for(what: str, probe: Callable[[], Any], timeout: float, every: float = 1.0) -> Any:
@@ -43,7 +44,8 @@ class LiveStack:
     sources: dict[str, str]  # dag id -> conninfo of its source database
     user: str
     password: str
-    env: dict[str, str]  # the environment stack.sh ran with
+    env: dict[str, str]  # the environment the stack was started from
+    native: NativeStack
     timings: dict[str, float] = field(default_factory=dict)
     _token: str | None = None
 
@@ -94,15 +96,8 @@ class LiveStack:
             raise AssertionError(f"{exc}; tasks: {self.task_states(dag_id, run_id)}") from None
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """``airflow/local/stack.sh cli <args>``: the airflow command against this stack."""
-        return subprocess.run(
-            ["bash", str(STACK), "cli", *args],
-            cwd=STACK.parents[2],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        """The airflow command against this stack (what ``gen airflow cli`` runs)."""
+        return self.native.airflow(*args, timeout=timeout)
 
     # -- what the stack's local services received -------------------------------------------------
 

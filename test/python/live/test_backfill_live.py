@@ -94,7 +94,7 @@ def _runs(stack: LiveStack) -> list[tuple[Any, ...]]:
 
 
 def _backfill(stack: LiveStack, first: datetime, last: datetime, *extra: str) -> int:
-    """``backfill create`` through ``stack.sh cli``; waits until the scheduler completes it."""
+    """``backfill create`` as ``gen airflow cli`` runs it; waits until the scheduler completes it."""
     before = {b["id"] for b in stack.get("/backfills", dag_id=DAG).json()["backfills"]}
     out = stack.cli(
         "backfill", "create", "--dag-id", DAG, "--max-active-runs", "4",

@@ -7,7 +7,8 @@ the scheduler has ``deadline_alert`` ids, and ``DagRun.update_state()`` looks th
 ``DeadlineAlertModel.get_by_id`` to read such a dict directly, as the proposed fix does, and leaves
 the id lookup the scheduler uses untouched. Remove it once a release carries the fix.
 
-Usage: ``python airflow/local/airflow_cli.py dags test <dag_id> <logical_date>`` (any airflow args).
+Usage: ``python -m dagspec_local.airflow_cli dags test <dag_id> <logical_date>`` (any airflow args);
+``dagspec_local.airflow_env.airflow_command`` builds that command line.
 """
 
 from __future__ import annotations

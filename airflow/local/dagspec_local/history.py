@@ -5,7 +5,8 @@ the executive report would have no previous day, no week-ago comparison and no 1
 runs the pipeline's own extract (``dagspec_runtime.tasks.extract``, the code the DAG's extract task
 runs) for each earlier day. Connections come from ``AIRFLOW_CONN_*`` like everywhere else.
 
-Usage: ``python airflow/local/extract_history.py generated/dags/<id>.py --through 2026-11-25 --days 14``
+Usage: ``python -m dagspec_local.history generated/dags/<id>.py --through 2026-11-25 --days 14`` (the
+demo runs it on its first run).
 """
 
 from __future__ import annotations
