@@ -1,6 +1,7 @@
 /**
- * Scratch databases for the demo tests: one per test file, named dagspec_vitest_demo_<name>,
- * dropped before use (a previous run may have died) and after. DAGSPEC_TEST_PG_URL points the
+ * Scratch databases for the demo tests: one per test file, named dagspec_vitest_demo_<name>_<pid>
+ * (two checkouts testing at once on one server must not drop each other's), dropped before use and
+ * after. DAGSPEC_TEST_PG_URL points the
  * tests at another server (default postgres://postgres@127.0.0.1:5432).
  */
 import pg from "pg";
@@ -10,7 +11,7 @@ const SERVER = process.env.DAGSPEC_TEST_PG_URL ?? "postgres://postgres@127.0.0.1
 
 export function scratchDatabaseUrl(name: string): string {
   const url = new URL(SERVER);
-  url.pathname = `/dagspec_vitest_demo_${name}`;
+  url.pathname = `/dagspec_vitest_demo_${name}_${process.pid}`;
   return url.toString();
 }
 
