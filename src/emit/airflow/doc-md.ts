@@ -1,5 +1,6 @@
 /** The DAG's doc_md: what an operator reads in the Airflow UI before touching a run. */
 import type { PipelineIR } from "../../ir/types.ts";
+import { lakeTarget, warehouseTarget } from "../targets/select.ts";
 
 function lineage(ir: PipelineIR): string[] {
   const lines: string[] = [];
@@ -13,8 +14,8 @@ function lineage(ir: PipelineIR): string[] {
 }
 
 export function docMd(ir: PipelineIR): string {
-  const lake = ir.lake.kind === "local" ? `local folder \`$DAGSPEC_LAKE_ROOT/${ir.lake.path}\`` : `\`s3://${ir.lake.bucket}/${ir.lake.prefix}\` (connection \`${ir.lake.connId}\`)`;
-  const wh = ir.warehouse.kind === "duckdb" ? `DuckDB \`${ir.warehouse.path}\`` : `PostgreSQL \`${ir.warehouse.schema}\` (connection \`${ir.warehouse.connId}\`)`;
+  const lake = lakeTarget(ir).describe(ir);
+  const wh = warehouseTarget(ir).describe(ir);
   const sla = ir.sla
     ? [
         `Delivered by **${ir.sla.deliverBy} ${ir.schedule.timezone}**. At risk at ${ir.sla.atRiskLeadMinutes} min before: PagerDuty (\`${ir.sla.pagerdutyConnId}\`, ${ir.sla.pagerdutySeverity}); missed: PagerDuty again on the same incident (one per pipeline and day).`,

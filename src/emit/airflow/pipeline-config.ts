@@ -5,9 +5,9 @@
  */
 import { CONTRACT_VERSION, type RuntimeConfig } from "../../ir/contract.ts";
 import type { PipelineIR } from "../../ir/types.ts";
+import { lakeTarget, warehouseTarget } from "../targets/select.ts";
 
 export function pipelineConfig(ir: PipelineIR): RuntimeConfig {
-  const wh = ir.warehouse;
   return {
     contract_version: CONTRACT_VERSION,
     id: ir.id,
@@ -27,11 +27,8 @@ export function pipelineConfig(ir: PipelineIR): RuntimeConfig {
         cursor_column: t.cursorColumn,
       })),
     },
-    lake: ir.lake.kind === "local" ? { kind: "local", path: ir.lake.path } : { kind: "s3", bucket: ir.lake.bucket, prefix: ir.lake.prefix, conn_id: ir.lake.connId },
-    warehouse:
-      wh.kind === "duckdb"
-        ? { kind: "duckdb", path: wh.path, audit_schema: wh.auditSchema, publish_schema: wh.publishSchema }
-        : { kind: "postgres", conn_id: wh.connId, audit_schema: wh.auditSchema, publish_schema: wh.publishSchema, raw_schema: wh.rawSchema },
+    lake: lakeTarget(ir).runtimeConfig(ir),
+    warehouse: warehouseTarget(ir).runtimeConfig(ir),
     dbt: { project: ir.dbt.project, target: ir.dbt.target },
     marts: ir.models
       .filter((m) => m.layer === "marts")

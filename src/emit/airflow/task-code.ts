@@ -3,6 +3,7 @@
  * here until it has an emitter.
  */
 import type { PipelineIR, TaskIR } from "../../ir/types.ts";
+import { warehouseTarget } from "../targets/select.ts";
 import { pyDocBody, pyLiteral, pyStr } from "../python.ts";
 import { wrapText } from "../text.ts";
 
@@ -13,7 +14,7 @@ function taskDoc(ir: PipelineIR, task: TaskIR): string {
     case "extract":
       return `Copies ${ir.source.tables.map((t) => `\`${t.schema}.${t.name}\` (${t.mode === "incremental" ? `rows of the report day by \`${t.cursorColumn}\`` : "full snapshot"})`).join(", ")} from one consistent snapshot into the lake as Parquet, atomically per partition.`;
     case "load_raw":
-      return `Loads the report day's lake partitions into the warehouse schema \`${ir.warehouse.kind === "postgres" ? ir.warehouse.rawSchema : ""}\`.`;
+      return `Loads the report day's lake partitions into the warehouse schema \`${warehouseTarget(ir).rawSchema(ir)}\`.`;
     case "dbt_build":
       return `One \`dbt build\` of the audit schema: models and tests in graph order. Blocking gates (error severity): ${task.gates.length ? task.gates.join("; ") : "none"}. Any failure stops the run before anything is published.`;
     case "publish_tables":

@@ -1,10 +1,11 @@
 /** models/sources.yml and models/schema.yml: sources over the lake, model docs, configs and tests. */
 import { PARTITION_COLUMN, type ColumnTestIR, type ModelIR, type PipelineIR } from "../../ir/types.ts";
 import { hashComment } from "../header.ts";
+import { warehouseTarget } from "../targets/select.ts";
 import { yamlFile } from "./yaml-out.ts";
 
 export function sourcesYml(ir: PipelineIR): string {
-  const rawSchema = ir.warehouse.kind === "postgres" ? ir.warehouse.rawSchema : `${ir.id}_raw`;
+  const rawSchema = warehouseTarget(ir).rawSchema(ir);
   return yamlFile(hashComment(ir), {
     version: 2,
     sources: [

@@ -1,0 +1,11 @@
+/** A lake in a local folder (relative to `$DAGSPEC_LAKE_ROOT`). */
+import type { PipelineIR } from "../../ir/types.ts";
+import type { LakeTarget } from "./target.ts";
+
+const own = (ir: PipelineIR) => (ir.lake.kind === "local" ? ir.lake : null);
+
+export const localLakeTarget: LakeTarget = {
+  duckdbProfile: () => ({}),
+  runtimeConfig: (ir) => ({ kind: "local", path: own(ir)!.path }),
+  describe: (ir) => `local folder \`$DAGSPEC_LAKE_ROOT/${own(ir)!.path}\``,
+};

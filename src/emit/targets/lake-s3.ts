@@ -1,0 +1,28 @@
+/** A lake under an S3 (or S3-compatible) prefix, reached through an Airflow AWS connection. */
+import type { PipelineIR } from "../../ir/types.ts";
+import { dbtEnv, type LakeTarget } from "./target.ts";
+
+const own = (ir: PipelineIR) => (ir.lake.kind === "s3" ? ir.lake : null);
+
+export const s3LakeTarget: LakeTarget = {
+  // Reads s3:// through fsspec (s3fs) registered on the connection: no httpfs extension download.
+  duckdbProfile: () => ({
+    filesystems: [
+      {
+        fs: "s3",
+        anon: false,
+        key: dbtEnv("DAGSPEC_S3_KEY", ""),
+        secret: dbtEnv("DAGSPEC_S3_SECRET", ""),
+        client_kwargs: { endpoint_url: dbtEnv("DAGSPEC_S3_ENDPOINT_URL", "https://s3.amazonaws.com"), region_name: dbtEnv("DAGSPEC_S3_REGION", "us-east-1") },
+      },
+    ],
+  }),
+  runtimeConfig: (ir) => {
+    const lake = own(ir)!;
+    return { kind: "s3", bucket: lake.bucket, prefix: lake.prefix, conn_id: lake.connId };
+  },
+  describe: (ir) => {
+    const lake = own(ir)!;
+    return `\`s3://${lake.bucket}/${lake.prefix}\` (connection \`${lake.connId}\`)`;
+  },
+};

@@ -1,0 +1,32 @@
+/**
+ * What each warehouse and lake contributes to the generated files. One module per kind
+ * (duckdb.ts, postgres.ts, lake-local.ts, lake-s3.ts); `select.ts` is the one place that picks
+ * them, so the emitters never ask which kind a pipeline has. Adding a warehouse is adding a module
+ * here, its runtime adapter, and a golden case.
+ */
+import type { RuntimeConfig } from "../../ir/contract.ts";
+import type { PipelineIR } from "../../ir/types.ts";
+
+export const dbtEnv = (name: string, fallback?: string) =>
+  fallback === undefined ? `{{ env_var('${name}') }}` : `{{ env_var('${name}', '${fallback}') }}`;
+
+export interface WarehouseTarget {
+  /**
+   * This target's profiles.yml output. Every project carries both outputs so it parses on either
+   * warehouse; for a pipeline on the other warehouse the names are placeholders.
+   */
+  profileOutput(ir: PipelineIR, lake: LakeTarget): Record<string, unknown>;
+  /** The schema sources.yml points the lake's tables at (PostgreSQL loads them there first). */
+  rawSchema(ir: PipelineIR): string;
+  /** The warehouse part of the runtime contract's config. */
+  runtimeConfig(ir: PipelineIR): RuntimeConfig["warehouse"];
+  /** One line for the DAG docs. */
+  describe(ir: PipelineIR): string;
+}
+
+export interface LakeTarget {
+  /** What DuckDB needs in its profile to read this lake (fsspec filesystems), if anything. */
+  duckdbProfile(): Record<string, unknown>;
+  runtimeConfig(ir: PipelineIR): RuntimeConfig["lake"];
+  describe(ir: PipelineIR): string;
+}
