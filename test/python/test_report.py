@@ -15,7 +15,7 @@ from dagspec_local.net import free_port
 from dagspec_local.standins import PagerDutyReceiver, SmtpOutbox, pagerduty_server, smtp_server
 from dagspec_runtime import adapters, tasks
 from dagspec_runtime.contract import Pipeline, S3LakeConfig
-from dagspec_runtime.report import format_value
+from dagspec_runtime.report import delta_text, format_value
 from runtime_fixture import ORDERS, context_for, order_rows, pipeline, write_partition
 
 DAY = date(2024, 3, 10)  # a Sunday, and the day US clocks spring forward
@@ -245,3 +245,13 @@ def test_charts_are_well_formed_and_break_on_missing_days() -> None:
     bars = ET.fromstring(bar_chart(["a", "b", "c"], [3.0, -1.0, None], fmt=str, title="t"))
     rects = bars.findall(f"{ns}rect")
     assert len(rects) == 2 and all(float(r.get("height", "0")) > 0 for r in rects)
+
+
+def test_a_change_that_rounds_to_zero_reads_unchanged() -> None:
+    assert delta_text({"delta": -0.0004, "delta_pct": -0.04}, "currency") == "■ unchanged"
+    assert delta_text({"delta": -0.0004, "delta_pp": -0.04}, "percent") == "■ unchanged"
+    assert delta_text({"delta": 0.004, "delta_pct": None}, "count") == "■ unchanged"
+    assert delta_text({"delta": -349331.39, "delta_pct": -12.345}, "currency") == "▼ -12.3%"
+    assert delta_text({"delta": 12.0, "delta_pct": None}, "count") == "▲ +12.00"
+    assert delta_text({"delta": 0.025, "delta_pp": 2.5}, "percent") == "▲ +2.5 pp"
+    assert delta_text({"delta": None}, "count") == "–"

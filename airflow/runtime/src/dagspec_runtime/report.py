@@ -24,7 +24,7 @@ from dagspec_runtime.charts import bar_chart, sparkline
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Pipeline
 
-__all__ = ["TREND_DAYS", "build_report", "format_value", "render_html", "report_json"]
+__all__ = ["TREND_DAYS", "build_report", "delta_text", "format_value", "render_html", "report_json"]
 
 TREND_DAYS = 14
 _CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$", "INR": "₹"}
@@ -172,16 +172,21 @@ _TD = "padding:6px 8px;border-bottom:1px solid #eaeef2;font-size:14px;vertical-a
 _H2 = "font-size:16px;margin:24px 0 8px 0"
 
 
-def _delta_text(d: Mapping[str, Any], fmt: str) -> str:
+def delta_text(d: Mapping[str, Any], fmt: str) -> str:
+    """``▲ +2.1%``, ``▼ -0.5 pp``, ``▲ +12.00``; a change that rounds to zero where it is shown
+    reads ``■ unchanged`` (never ``▼ -0.0%``): the arrow follows the number the reader sees."""
     if d.get("delta") is None:
         return "–"
-    delta = d["delta"]
-    arrow = "▲" if delta > 0 else "▼" if delta < 0 else "■"
     if fmt == "percent":
-        return f"{arrow} {d['delta_pp']:+.1f} pp"
-    if d.get("delta_pct") is None:
-        return f"{arrow} {delta:+,.2f}"
-    return f"{arrow} {d['delta_pct']:+.1f}%"
+        value, digits, spec, unit = d["delta_pp"], 1, "+.1f", " pp"
+    elif d.get("delta_pct") is None:
+        value, digits, spec, unit = d["delta"], 2, "+,.2f", ""
+    else:
+        value, digits, spec, unit = d["delta_pct"], 1, "+.1f", "%"
+    shown = round(value, digits)
+    if shown == 0:
+        return "■ unchanged"
+    return f"{'▲' if shown > 0 else '▼'} {shown:{spec}}{unit}"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -206,8 +211,8 @@ def render_html(report: Mapping[str, Any], pipeline: Pipeline, subject: str) -> 
         [
             escape(m["label"]),
             f"<strong>{escape(fmt(m, m['value']))}</strong>",
-            escape(_delta_text(m["previous_day"], m["format"])),
-            escape(_delta_text(m["week_ago"], m["format"])),
+            escape(delta_text(m["previous_day"], m["format"])),
+            escape(delta_text(m["week_ago"], m["format"])),
             sparkline(m["trend"], label=f"{m['label']}, last {TREND_DAYS} days"),
         ]
         for m in metrics
