@@ -82,13 +82,25 @@ cmd_start() {
   die "dockerd did not answer on $sock within 30 s (log: $log)"
 }
 
+unmount_leftovers() { # what dockerd leaves mounted under its folders (the netns of the host network)
+  local m
+  awk -v h="$home/" 'index($2, h) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
+}
+
 cmd_stop() {
   local pid
-  pid="$(private_pid)" || { say "no private dockerd runs for $home"; return 0; }
+  pid="$(private_pid)" || { say "no private dockerd runs for $home"; unmount_leftovers; return 0; }
   kill -TERM "$pid"
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || { say "private dockerd stopped"; return 0; }; sleep 0.5; done
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || { unmount_leftovers; say "private dockerd stopped"; return 0; }
+    sleep 0.5
+  done
   say "dockerd did not stop in 30 s: killing it"
   kill -KILL "$pid" 2>/dev/null || true
+  sleep 1
+  unmount_leftovers
 }
 
 cmd_status() {
