@@ -402,12 +402,11 @@ export async function runAirflowDocker(command: string, argv: readonly string[],
       io.stdout(stack.login());
       return cs.every((c) => c.service === "airflow-init" || c.health === "healthy" || (c.state === "running" && !c.health)) ? 0 : 1;
     }
-    // cli: the airflow command in the scheduler container, output as it comes.
+    // cli: the airflow command in the scheduler container (`exec -T`), output as it comes.
     const args = argv.filter((a) => a !== "--docker");
     const r = await settle(
       compose.exec("airflow-scheduler", ["airflow", ...args], {
         ...stack.composeOptions(),
-        commandOptions: ["-T"],
         callback: (chunk, source) => (source === "stderr" ? io.stderr(chunk.toString()) : io.stdout(chunk.toString())),
       }),
     );
