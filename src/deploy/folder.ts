@@ -11,7 +11,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSy
 import { dirname, join, relative } from "node:path";
 import type { Bundle } from "./bundle.ts";
 import { makeManifest, MANIFEST_PATH, parseManifest, serializeManifest, type DeployManifest } from "./manifest.ts";
-import type { DeployResult, DeployTarget } from "./target.ts";
+import type { DeployResult, DeployTarget } from "./deploy-target.ts";
 
 const STATE = ".dagspec";
 /** Releases kept besides the current one: a task started before a deploy may still read the previous one. */

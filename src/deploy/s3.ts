@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/client-s3";
 import type { Bundle } from "./bundle.ts";
 import { dagsLast, makeManifest, MANIFEST_PATH, parseManifest, serializeManifest, type DeployManifest } from "./manifest.ts";
-import type { DeployResult, DeployTarget } from "./target.ts";
+import type { DeployResult, DeployTarget } from "./deploy-target.ts";
 
 export interface S3Location {
   bucket: string;

@@ -3,32 +3,13 @@
  * other code asks which kind it has.
  */
 import { resolve } from "node:path";
-import type { Bundle } from "./bundle.ts";
-import type { DeployManifest } from "./manifest.ts";
+import type { DeployTarget } from "./deploy-target.ts";
 import { FolderTarget } from "./folder.ts";
 import { S3Target, parseS3Url } from "./s3.ts";
 
-export interface DeployResult {
-  target: string;
-  releaseId: string;
-  /** Deployed paths written by this deploy (new or changed). */
-  uploaded: string[];
-  /** Deployed paths removed (their pipeline left the repo, or the file did). */
-  deleted: string[];
-  /** Nothing to do: the target already held exactly this build. */
-  unchanged: boolean;
-  manifest: DeployManifest;
-}
-
-export interface DeployTarget {
-  /** Printable, no credentials. */
-  readonly label: string;
-  deploy(bundle: Bundle, onProgress?: (done: number, total: number) => void): Promise<DeployResult>;
-  /** The manifest of what is deployed, or null when nothing is. */
-  readManifest(): Promise<DeployManifest | null>;
-}
-
 export class TargetError extends Error {}
+
+export type { DeployResult, DeployTarget } from "./deploy-target.ts";
 
 export function openTarget(to: string, cwd: string, env: NodeJS.ProcessEnv = process.env): DeployTarget {
   if (to.startsWith("s3://")) return new S3Target(parseS3Url(to), env);
