@@ -168,23 +168,29 @@ class DockerStack:
         events = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
         return [e for e in events if dedup_key is None or e["dedup_key"] == dedup_key]
 
-    def emails(self, pipeline_id: str) -> list[Message]:
-        out = [message_from_bytes(p.read_bytes()) for p in sorted((self.home / "outbox").glob("*.eml"))]
-        return [m for m in out if m.get("X-Dagspec-Pipeline") == pipeline_id]
+    def all_emails(self) -> list[Message]:
+        return [message_from_bytes(p.read_bytes()) for p in sorted((self.home / "outbox").glob("*.eml"))]
 
-    def oracle(self, dag_id: str, day: str) -> dict[str, Any]:
-        """``sourceKpis`` (airflow/local/demo_shop) on the DAG's source: the KPIs straight from it."""
+    def emails(self, pipeline_id: str) -> list[Message]:
+        """The reports of one pipeline (failure alerts carry no pipeline header)."""
+        return [m for m in self.all_emails() if m.get("X-Dagspec-Pipeline") == pipeline_id]
+
+    def source(self, dag_id: str, ops: list[dict[str, Any]]) -> list[Any]:
+        """Operations on the DAG's demo_shop source (test/python/e2e/demo_source.mjs), in order."""
         url = "postgresql://postgres@127.0.0.1:5432/" + self.sources[dag_id].rsplit("dbname=", 1)[1]
-        ops = json.dumps([{"op": "kpis", "day": day, "timezone": TIMEZONE}])
         done = subprocess.run(
-            ["node", "test/python/e2e/demo_source.mjs", url, ops],
+            ["node", "test/python/e2e/demo_source.mjs", url, json.dumps(ops)],
             cwd=REPO,
             capture_output=True,
             text=True,
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        return dict(json.loads(done.stdout)[0])
+        return list(json.loads(done.stdout))
+
+    def oracle(self, dag_id: str, day: str) -> dict[str, Any]:
+        """``sourceKpis`` (airflow/local/demo_shop) on the DAG's source: the KPIs straight from it."""
+        return dict(self.source(dag_id, [{"op": "kpis", "day": day, "timezone": TIMEZONE}])[0])
 
     def report_json(self, dag_id: str, day: str) -> dict[str, Any] | None:
         found = sorted(self.data.glob(f"lake/*/reports/{dag_id}/ds={day}/report.json"))

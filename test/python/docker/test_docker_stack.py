@@ -329,6 +329,59 @@ def test_5_a_backfill_runs_on_both_workers_and_survives_a_killed_worker(docker_s
     assert [str(r[0]) for r in _published(docker_stack)] == days
 
 
+# -- docs and failure alerts work in the containers as in the native stack -----------------------
+
+
+def test_5b_the_dbt_docs_page_is_served_from_the_containerised_api_server(docker_stack: DockerStack) -> None:
+    doc_md = docker_stack.get(f"/dags/{SEED}/details").json()["doc_md"]
+    link = re.search(r"\[dbt docs: the lineage graph\]\((/dagspec/dbt-docs/[a-z0-9_]+/)\)", doc_md)
+    assert link, doc_md
+    page = httpx.get(f"{docker_stack.api}{link.group(1)}", timeout=30)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for node in ("source.", "stg_orders", "fct_daily_metrics"):  # the lineage the static page embeds
+        assert node in page.text, node
+    assert httpx.get(f"{docker_stack.api}/dagspec/dbt-docs/no_such_pipeline/", timeout=30).status_code == 404
+
+
+def test_5c_a_failed_gate_pages_and_emails_the_engineers_from_a_worker(docker_stack: DockerStack) -> None:
+    """A negative amount on a seeded day: dbt's gate fails on a worker, whose failure callback pages
+    PagerDuty and emails the engineers, through the stand-ins on the host, as natively."""
+    day = report_day(datetime.now(UTC), TIMEZONE, 1) - timedelta(days=3)
+    poison_at = datetime.combine(day, dtime(10, 30), ZONE).astimezone(UTC).isoformat()
+    order = {"userId": 1, "amount": "-12.34", "status": "paid", "createdAt": poison_at}
+    docker_stack.source(SLA, [{"op": "insertOrder", "row": order}])
+    run_id = f"manual__docker_gate_{day}"
+    docker_stack.trigger(SLA, _logical_for(day), run_id)
+    run = docker_stack.wait_run(SLA, run_id, {"success", "failed"}, timeout=600)
+    states = docker_stack.task_states(SLA, run_id)
+    assert run["state"] == "failed", states
+    assert states["dbt_build"] == "failed" and states["publish_report"] == "upstream_failed", states
+    assert docker_stack.report_json(SLA, day.isoformat()) is None
+
+    key = f"{SLA}/{day}"
+
+    def failure_pages() -> list[dict] | None:
+        # A run of a past day also misses its deadline: those pages carry a stage, not a task.
+        evs = [e for e in docker_stack.pagerduty_events(key) if e["payload"]["custom_details"].get("task_id")]
+        return evs or None
+
+    (page,) = wait_for(f"the failure page for {key}", failure_pages, timeout=120)
+    assert page["event_action"] == "trigger"
+    assert page["payload"]["custom_details"]["task_id"] == "dbt_build"
+    assert "assert_positive_revenue" in page["payload"]["summary"]
+
+    def alert_mails() -> list | None:
+        got = [
+            m
+            for m in docker_stack.all_emails()
+            if "assert_positive_revenue" in m["Subject"] and f"ds={day}" in m["Subject"]
+        ]
+        return got or None
+
+    (mail,) = wait_for("the engineers' failure email", alert_mails, timeout=120)
+    assert "data-eng@example.com" in mail["To"]
+
+
 # -- 6. down -------------------------------------------------------------------------------------------
 
 
