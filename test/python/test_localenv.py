@@ -142,3 +142,19 @@ def test_a_component_starts_in_its_own_group_and_stops(tmp_path: Path) -> None:
     # A pid file naming a process that is not ours (here: this test) is ignored.
     (tmp_path / "run" / "other.pid").write_text("1\n")
     assert processes.pid("other") is None
+
+
+def test_a_starting_component_is_alive_whatever_its_title_until_it_exits(tmp_path: Path) -> None:
+    """The start-up wait asks ``alive``: a process that renames itself (the api-server's setproctitle)
+    is not taken for one that exited, and one that exited (a zombie child) is not taken for alive."""
+    processes = Processes(tmp_path / "run", tmp_path / "logs")
+    # Started under another name (exec -a), as a process that has set its own title looks.
+    retitled = f"exec -a uvicorn {venv_bin('python')} -c 'import time; time.sleep(1.5)'"
+    processes.start("renamed", ["/bin/sh", "-c", retitled], {})
+    assert processes.alive("renamed")
+    assert processes.pid("renamed") is None  # its title names neither airflow nor dagspec_local
+    deadline = time.monotonic() + 10
+    while processes.alive("renamed") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not processes.alive("renamed")
+    assert not processes.alive("never_started")

@@ -195,7 +195,7 @@ class NativeStack:
         body: Any = None
         while time.monotonic() < deadline:
             for name in COMPONENTS:
-                if self.processes.pid(name) is None:
+                if not self.processes.alive(name):
                     log = self.processes.log(name)
                     raise LocalEnvError(f"{name} exited during start-up (log: {log})\n{log_tail(log)}")
             try:

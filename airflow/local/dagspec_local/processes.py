@@ -33,6 +33,19 @@ class Processes:
             return None
         return pid if any(word in cmdline for word in _OURS) else None
 
+    def alive(self, name: str) -> bool:
+        """Whether the process recorded for ``name`` still runs, without asking if it is ours: for a
+        process this object started moments ago. ``pid`` would misread it while the process sets its
+        title (the api-server's setproctitle rewrites /proc/<pid>/cmdline in place at start-up)."""
+        try:
+            pid = int((self.run_dir / f"{name}.pid").read_text().strip())
+            os.kill(pid, 0)
+            # Our own child that exited stays a zombie (nobody waits for it) until we exit.
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, ValueError, IndexError):
+            return False
+        return state != "Z"
+
     def start(self, name: str, argv: list[str], env: Mapping[str, str]) -> int:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
