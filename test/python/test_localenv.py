@@ -150,7 +150,7 @@ def test_a_starting_component_is_alive_whatever_its_title_until_it_exits(tmp_pat
     processes = Processes(tmp_path / "run", tmp_path / "logs")
     # Started under another name (exec -a), as a process that has set its own title looks.
     retitled = f"exec -a uvicorn {venv_bin('python')} -c 'import time; time.sleep(1.5)'"
-    processes.start("renamed", ["/bin/sh", "-c", retitled], {})
+    processes.start("renamed", ["/bin/bash", "-c", retitled], {})  # bash: dash has no exec -a
     assert processes.alive("renamed")
     assert processes.pid("renamed") is None  # its title names neither airflow nor dagspec_local
     deadline = time.monotonic() + 10
