@@ -1,11 +1,15 @@
-"""PagerDuty Events API v2 wire format, retries and secrecy; failure callback; deadline callback."""
+"""PagerDuty Events API v2 wire format, retries and secrecy; failure callback (both channels at once,
+each on its own: a silent PagerDuty, a relay down); the alert HTML; deadline callback."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -154,11 +158,94 @@ def test_failure_callback_survives_broken_channels(monkeypatch: pytest.MonkeyPat
         "AIRFLOW_CONN_SMTP_TEST", env_value(smtp_connection(free_port(), retry_limit=0, timeout=5))
     )
     monkeypatch.setattr(pagerduty, "_BACKOFF_SECONDS", 0.0)
+    monkeypatch.setattr(alerts, "_EMAIL_BACKOFF_SECONDS", 0.0)
     ctx: dict[str, Any] = context_for(date(2024, 3, 10), task_id="extract")
     ctx["exception"] = RuntimeError("source down")
     outcome = alerts.notify_failure(pipeline(), ctx)
     assert outcome["pagerduty"].startswith("failed") and outcome["email"].startswith("failed")
     assert "extract failed for ds=2024-03-10: RuntimeError: source down" in outcome["summary"]
+
+
+def _failure_context() -> dict[str, Any]:
+    ctx: dict[str, Any] = context_for(date(2024, 3, 10), task_id="dbt_build")
+    ctx["exception"] = _gate_failed()
+    return ctx
+
+
+def test_silent_pagerduty_does_not_delay_the_email(
+    pd: PagerDutyReceiver, smtp: SmtpOutbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PagerDuty that accepts and never answers: the email is out long before paging gives up."""
+    monkeypatch.setattr(pagerduty, "_TIMEOUT_SECONDS", 2.0)  # per attempt; 10 s in production
+    monkeypatch.setattr(pagerduty, "_BACKOFF_SECONDS", 0.1)
+    pd.silent = True
+    started = time.time()
+    outcome = alerts.notify_failure(pipeline(), _failure_context())
+    finished = time.time()
+    assert outcome["email"] == "sent"
+    assert outcome["pagerduty"].startswith("failed") and "after 4 attempt(s)" in outcome["pagerduty"]
+    assert len(pd.paths) == 4 and pd.events == []  # every attempt held, none answered
+    # The email arrived before the first page attempt could even time out.
+    assert smtp.received_at[0] - started < 2.0, smtp.received_at[0] - started
+    assert finished - started >= 4 * 2.0
+    assert smtp.envelopes[0][1] == ["oncall@example.com"]
+
+
+def test_smtp_down_still_pages_at_once(pd: PagerDutyReceiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mail relay refuses connections: the page goes out first thing, not after the email's retries."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_TEST", env_value(smtp_connection(free_port(), retry_limit=0, timeout=5))
+    )
+    monkeypatch.setattr(alerts, "_EMAIL_BACKOFF_SECONDS", 1.0)
+    started = time.time()
+    outcome = alerts.notify_failure(pipeline(), _failure_context())
+    assert outcome["pagerduty"] == "sent"
+    assert outcome["email"].startswith("failed") and "Connection refused" in outcome["email"]
+    assert pd.received_at[0] - started < 1.0  # before the email's first retry (1 s, then 2 s)
+    assert [e["event_action"] for e in pd.events] == ["trigger"]
+
+
+def test_engineers_have_their_own_smtp_connection(
+    pd: PagerDutyReceiver, smtp: SmtpOutbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report's relay is down; the engineers' connection (``sla.smtpConnId``) still delivers."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_REPORT_DOWN", env_value(smtp_connection(free_port(), retry_limit=0, timeout=5))
+    )
+    piped = pipeline(report={"smtp_conn_id": "smtp_report_down"}, alerts={"smtp_conn_id": "smtp_test"})
+    outcome = alerts.notify_failure(piped, _failure_context())
+    assert outcome == {**outcome, "pagerduty": "sent", "email": "sent"}
+    assert smtp.envelopes[0][1] == ["oncall@example.com"]
+
+
+def test_alert_email_retries_a_relay_that_comes_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first tries find no relay; it starts during the backoff and the email goes out."""
+    port = free_port()
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_LATE", env_value(smtp_connection(port, retry_limit=0, timeout=5)))
+    monkeypatch.setattr(alerts, "_EMAIL_BACKOFF_SECONDS", 0.5)
+    with ExitStack() as stack:
+        timer = threading.Timer(0.2, lambda: boxes.append(stack.enter_context(smtp_server(tmp_path, port))))
+        boxes: list[Any] = []
+        timer.start()
+        alerts.send_alert_email("smtp_late", ["a@example.com"], "s", "<p>x</p>")
+        timer.join()
+        ((outbox, _),) = boxes
+        assert len(outbox.messages) == 1
+
+
+def test_failure_email_escapes_what_it_shows(smtp: SmtpOutbox) -> None:
+    from dagspec_runtime.alert_render import failure_html
+
+    facts = {
+        "pipeline": "p",
+        "task_id": "<b>t</b>",
+        "failing_tests": [{"test": "x<y", "status": "fail", "failing_rows": None, "message": "m"}],
+        "exception": "ValueError: <script>alert(1)</script>",
+    }
+    html = failure_html(facts, "p & q")
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<code>x&lt;y</code>: ? failing row(s) (fail)" in html
+    assert "<h2>p &amp; q</h2>" in html and "&lt;b&gt;t&lt;/b&gt;" in html
 
 
 def _deadline_context(run_type: str) -> dict[str, Any]:

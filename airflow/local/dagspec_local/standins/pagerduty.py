@@ -5,13 +5,16 @@ It answers ``POST /v2/enqueue`` as the real API does: 202 with ``{"status": "suc
 for triggers), 400 for an invalid one, 404 for another path. ``events`` holds each accepted event as
 sent; with a folder, each is also appended to ``<folder>/events.jsonl`` with the routing key replaced
 by ``***`` (a file must not hold the secret). Tests queue other answers (503, 429, ...) in
-``statuses`` to exercise the sender's retries.
+``statuses`` to exercise the sender's retries, or set ``silent``: every request is then read and
+held unanswered until the server stops (a PagerDuty that accepts connections and never answers).
+``received_at`` holds each request's arrival (``time.time()``), answered or not.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +43,9 @@ class PagerDutyReceiver:
         self.events: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.statuses: list[int] = []  # answered first, in order, instead of processing the event
+        self.silent = False  # hold every request unanswered until the server stops
+        self.received_at: list[float] = []
+        self.stopping = threading.Event()
         self.log = folder / "events.jsonl" if folder else None
         self.lock = threading.Lock()
 
@@ -47,6 +53,7 @@ class PagerDutyReceiver:
         """The status and JSON answer for one request."""
         with self.lock:
             self.paths.append(path)
+            self.received_at.append(time.time())
             if path != "/v2/enqueue":
                 return 404, {"status": "not found", "message": f"no route {path}"}
             if self.statuses:
@@ -77,6 +84,13 @@ def pagerduty_server(folder: Path | None = None, port: int = 0) -> Iterator[tupl
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server API)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if receiver.silent:
+                with receiver.lock:
+                    receiver.paths.append(self.path)
+                    receiver.received_at.append(time.time())
+                receiver.stopping.wait()
+                self.close_connection = True
+                return
             status, answer = receiver.receive(self.path, body)
             data = json.dumps(answer).encode()
             self.send_response(status)
@@ -94,5 +108,6 @@ def pagerduty_server(folder: Path | None = None, port: int = 0) -> Iterator[tupl
     try:
         yield receiver, f"http://{LOOPBACK}:{server.server_address[1]}"
     finally:
+        receiver.stopping.set()  # let held (silent) requests go before stopping
         server.shutdown()
         server.server_close()

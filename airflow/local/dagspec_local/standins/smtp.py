@@ -2,7 +2,8 @@
 
 Each message is saved as ``<outbox>/<NNNN>.eml``, numbered in arrival order after what the folder
 already holds (so a restarted stack keeps counting), and kept parsed in ``messages`` with its
-envelope in ``envelopes`` for tests that run the server in-process.
+envelope in ``envelopes`` and its arrival (``time.time()``) in ``received_at`` for tests that run
+the server in-process.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -26,6 +28,7 @@ class SmtpOutbox:
         self.folder = folder
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []  # (mail from, recipients) per message
+        self.received_at: list[float] = []
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
@@ -35,6 +38,7 @@ class SmtpOutbox:
             (self.folder / f"{n:04d}.eml").write_bytes(raw)
             self.messages.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.received_at.append(time.time())
         return "250 Message accepted for delivery"
 
 

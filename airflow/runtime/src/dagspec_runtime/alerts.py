@@ -1,5 +1,8 @@
 """Paging and alert email: task failures, missed delivery deadlines, and resolving the day's incident.
 
+Both channels go out at the same time, each with its own bounded retries: an outage of one never
+delays or loses the other. The emails' HTML comes from ``dagspec_runtime.alert_render``.
+
 One PagerDuty incident per pipeline and report day: every event uses the dedup key
 ``<pipeline id>/<report day>``, so a failed task, a retry that fails again and a missed deadline
 for the same day land on one incident, and the delivered report resolves it.
@@ -15,8 +18,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -33,14 +36,22 @@ __all__ = [
     "dedup_key",
     "failure_alert",
     "holding_up",
+    "notify_engineers",
+    "notify_failure",
     "on_deadline_miss",
     "resolve_incident",
     "run_url",
+    "send_alert_email",
     "send_email",
     "send_event",
 ]
 
 log = logging.getLogger(__name__)
+
+# The engineers' email: a few quick tries, bounded in time (the page goes out meanwhile).
+_EMAIL_ATTEMPTS = 3
+_EMAIL_BACKOFF_SECONDS = 1.0
+_EMAIL_BUDGET_SECONDS = 30.0
 
 # -- task failures ---------------------------------------------------------------------------------
 
@@ -99,58 +110,123 @@ def _failure_summary(facts: Mapping[str, Any]) -> str:
 
 
 def notify_failure(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
-    """Send the failure page and email; returns what went out (each channel fails independently)."""
-    alerts = pipeline.alerts
+    """Send the failure page and email at once; returns what went out (each channel on its own)."""
+    from dagspec_runtime.alert_render import failure_html
+
     facts = _failure_facts(pipeline, context)
     summary = _failure_summary(facts)
-    outcome: dict[str, Any] = {"summary": summary, "pagerduty": None, "email": None}
+    return notify_engineers(
+        pipeline,
+        summary=summary,
+        dedup=dedup_key(pipeline.id, facts["ds"] or "unknown-day"),
+        severity=pipeline.alerts.severity,
+        details=facts,
+        html=lambda: failure_html(facts, summary),
+        source=f"airflow/{facts['dag_id'] or pipeline.id}",
+    )
+
+
+def notify_engineers(
+    pipeline: Pipeline,
+    *,
+    summary: str,
+    dedup: str,
+    severity: str,
+    details: Mapping[str, Any],
+    html: Callable[[], str],
+    source: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Page PagerDuty and email the engineers concurrently; never raises.
+
+    Neither channel waits for the other: each runs in its own thread with its own bounded retries,
+    so a PagerDuty that never answers cannot delay the email, and an SMTP outage cannot delay or
+    stop the page. The email goes through the engineers' own SMTP connection (``sla.smtpConnId``
+    in the spec; the report's by default). Returns ``{"summary", "pagerduty", "email"}``, each
+    channel ``None`` (not configured), ``"sent"`` or ``"failed: <reason>"``. ``html`` renders the
+    email's body in the email's thread, so not even a rendering error can hold up the page.
+    """
+    alerts = pipeline.alerts
+    jobs: dict[str, Callable[[], Any]] = {}
     if alerts.pagerduty_conn_id:
-        try:
-            send_event(
-                alerts.pagerduty_conn_id,
-                action="trigger",
-                dedup=dedup_key(pipeline.id, facts["ds"] or "unknown-day"),
-                summary=summary,
-                severity=alerts.severity,
-                source=f"airflow/{facts['dag_id'] or pipeline.id}",
-                details=facts,
-            )
-            outcome["pagerduty"] = "sent"
-        except Exception as exc:
-            log.error("could not page for %s: %s", pipeline.id, exc)
-            outcome["pagerduty"] = f"failed: {exc}"
+        conn_id = alerts.pagerduty_conn_id
+        jobs["pagerduty"] = lambda: send_event(
+            conn_id,
+            action="trigger",
+            dedup=dedup,
+            summary=summary,
+            severity=severity,
+            source=source or f"airflow/{pipeline.id}",
+            details=details,
+        )
     if alerts.engineers:
-        try:
-            send_email(
-                alerts.smtp_conn_id,
-                list(alerts.engineers),
-                f"[dagspec] {summary}"[:200],
-                _failure_html(facts, summary),
-            )
-            outcome["email"] = "sent"
-        except Exception as exc:
-            log.error("could not email the engineers of %s: %s", pipeline.id, exc)
-            outcome["email"] = f"failed: {exc}"
+        jobs["email"] = lambda: send_alert_email(
+            alerts.smtp_conn_id, list(alerts.engineers), f"[dagspec] {summary}"[:200], html(), headers
+        )
+    outcome: dict[str, Any] = {"summary": summary, "pagerduty": None, "email": None}
+    if not jobs:
+        log.warning("%s (no PagerDuty connection and no engineers configured)", summary)
+        return outcome
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="dagspec-alert") as pool:
+        running = {name: pool.submit(job) for name, job in jobs.items()}
+        for name, future in running.items():
+            try:
+                future.result()
+                outcome[name] = "sent"
+            except Exception as exc:
+                log.error("%s: could not send the %s alert: %s", pipeline.id, name, exc)
+                outcome[name] = f"failed: {exc}"
     return outcome
 
 
-def _failure_html(facts: Mapping[str, Any], summary: str) -> str:
-    rows = "".join(
-        f"<tr><th style='text-align:left;padding:4px 8px'>{escape(k)}</th>"
-        f"<td style='padding:4px 8px'><code>{escape(str(v))}</code></td></tr>"
-        for k, v in facts.items()
-        if k not in ("failing_tests", "exception")
+# An SMTP failure worth another try: the relay unreachable or dropping us, or a 4xx answer.
+def _smtp_transient(exc: BaseException) -> bool:
+    import smtplib
+
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    # SmtpHook wraps "could not connect" in AirflowException; sockets raise OSError (refused, timeout).
+    return isinstance(exc, (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)) or (
+        type(exc).__name__ == "AirflowException" and "connect" in str(exc)
     )
-    tests = "".join(
-        f"<li><code>{escape(str(t['test']))}</code>: {escape(str(t['failing_rows']))} failing row(s)"
-        f" ({escape(str(t['status']))})</li>"
-        for t in facts["failing_tests"]
+
+
+def send_alert_email(
+    conn_id: str,
+    to: list[str],
+    subject: str,
+    html: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    attempts: int = _EMAIL_ATTEMPTS,
+    backoff: float | None = None,
+) -> None:
+    """``send_email`` with bounded retries (tenacity) on transient SMTP failures.
+
+    For alerts only: a duplicate alert is better than a lost one. The report email is sent once,
+    without these retries (``dagspec_runtime.report_task``).
+    """
+    from tenacity import (
+        Retrying,
+        retry_if_exception,
+        stop_after_attempt,
+        stop_after_delay,
+        wait_exponential,
     )
-    return (
-        f"<html><body style='font-family:Helvetica,Arial,sans-serif'><h2>{escape(summary)}</h2>"
-        + (f"<p>Failing tests:</p><ul>{tests}</ul>" if tests else "")
-        + f"<table>{rows}</table><pre>{escape(str(facts['exception']))}</pre></body></html>"
+
+    retrying = Retrying(
+        stop=stop_after_attempt(max(1, attempts)) | stop_after_delay(_EMAIL_BUDGET_SECONDS),
+        wait=wait_exponential(multiplier=_EMAIL_BACKOFF_SECONDS if backoff is None else backoff, max=8),
+        retry=retry_if_exception(_smtp_transient),
+        reraise=True,
+        before_sleep=lambda state: log.warning(
+            "alert email via %s: %s; retrying (attempt %d)",
+            conn_id,
+            state.outcome.exception(),
+            state.attempt_number,
+        ),
     )
+    retrying(send_email, conn_id, to, subject, html, headers)
 
 
 def send_email(

@@ -1,4 +1,5 @@
-"""PagerDuty Events API v2 client: trigger and resolve, with retries, against a configurable base URL.
+"""PagerDuty Events API v2 client: trigger and resolve, with bounded retries (tenacity), against a
+configurable base URL.
 
 We POST Events API v2 JSON ourselves instead of using the provider's hook because the hook cannot
 be pointed at another URL: the base URL is the PagerDuty connection's host (default
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -24,7 +24,9 @@ DEFAULT_EVENTS_URL = "https://events.pagerduty.com"
 _SEVERITIES = ("critical", "error", "warning", "info")
 _ATTEMPTS = 4
 _BACKOFF_SECONDS = 1.0
-_TIMEOUT_SECONDS = 10.0
+_TIMEOUT_SECONDS = 10.0  # one request; a silent endpoint costs this much per attempt
+_MAX_WAIT_SECONDS = 8.0
+_BUDGET_SECONDS = 30.0  # no new attempt starts after this long
 
 
 class PagerDutyError(RuntimeError):
@@ -83,11 +85,31 @@ def _body(
     return body
 
 
-def _retryable(status: int) -> bool:
-    return status == 429 or status >= 500
+class _Transient(Exception):
+    """One attempt that may succeed if repeated: a transport error, a timeout, HTTP 429 or 5xx."""
 
 
-def _outcome(status: int, text: str, key: str, url: str, action: str, dedup: str) -> dict[str, Any]:
+def _retrying(attempts: int, backoff: float) -> dict[str, Any]:
+    """The retry policy (tenacity) both senders share: bounded in attempts and in total time.
+
+    A PagerDuty that accepts connections and never answers costs ``_TIMEOUT_SECONDS`` per attempt;
+    ``_BUDGET_SECONDS`` stops starting new attempts after that long, so a page gives up in under a
+    minute. The caller sends the engineers' email at the same time, never after this gives up.
+    """
+    from tenacity import retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential
+
+    return {
+        "stop": stop_after_attempt(max(1, attempts)) | stop_after_delay(_BUDGET_SECONDS),
+        "wait": wait_exponential(multiplier=backoff, max=_MAX_WAIT_SECONDS),
+        "retry": retry_if_exception_type(_Transient),
+        "reraise": False,
+    }
+
+
+def _classify(status: int, text: str, key: str, url: str, action: str, dedup: str) -> dict[str, Any]:
+    """The answer's outcome: accepted (the API's JSON), a refusal (raised), or transient (raised)."""
+    if status == 429 or status >= 500:
+        raise _Transient(f"HTTP {status}")
     if status == 202:
         log.info("PagerDuty %s accepted for %s (%s)", action, dedup, url)
         try:
@@ -98,6 +120,32 @@ def _outcome(status: int, text: str, key: str, url: str, action: str, dedup: str
     raise PagerDutyError(
         f"PagerDuty {action} for {dedup} refused by {url}: HTTP {status} {text[:300].replace(key, '***')}"
     )
+
+
+def _transport_error(exc: Exception, key: str) -> _Transient:
+    return _Transient(f"{type(exc).__name__}: {exc}".replace(key, "***"))
+
+
+def _gave_up(error: Any, url: str, action: str, dedup: str) -> PagerDutyError:
+    last = error.last_attempt
+    return PagerDutyError(
+        f"PagerDuty {action} for {dedup} failed after {last.attempt_number} attempt(s) at {url}: "
+        f"{last.exception()}"
+    )
+
+
+def _log_retry(action: str, dedup: str) -> Any:
+    def before_sleep(state: Any) -> None:
+        log.warning(
+            "PagerDuty %s for %s: %s; retrying in %.1fs (attempt %d)",
+            action,
+            dedup,
+            state.outcome.exception(),
+            state.next_action.sleep if state.next_action else 0.0,
+            state.attempt_number,
+        )
+
+    return before_sleep
 
 
 def send_event(
@@ -115,27 +163,22 @@ def send_event(
     """POST one event; retries connection errors, timeouts, 429 and 5xx with exponential backoff."""
     import httpx
     from airflow.sdk import BaseHook
+    from tenacity import RetryError, Retrying
 
     url, key = _target(BaseHook.get_connection(conn_id))
-    backoff = _BACKOFF_SECONDS if backoff is None else backoff
     body = _body(key, action, dedup, summary, severity, source, details)
-    last = ""
-    for attempt in range(attempts):
-        try:
-            response = httpx.post(url, json=body, timeout=_TIMEOUT_SECONDS)
-            if not _retryable(response.status_code):
-                return _outcome(response.status_code, response.text, key, url, action, dedup)
-            last = f"HTTP {response.status_code}"
-        except httpx.TransportError as exc:
-            last = f"{type(exc).__name__}: {exc}".replace(key, "***")
-        if attempt + 1 < attempts:
-            log.warning(
-                "PagerDuty %s for %s: %s; retrying (%d/%d)", action, dedup, last, attempt + 1, attempts
-            )
-            time.sleep(backoff * 2**attempt)
-    raise PagerDutyError(
-        f"PagerDuty {action} for {dedup} failed after {attempts} attempt(s) at {url}: {last}"
-    )
+    policy = _retrying(attempts, _BACKOFF_SECONDS if backoff is None else backoff)
+    try:
+        for attempt in Retrying(**policy, before_sleep=_log_retry(action, dedup)):
+            with attempt:
+                try:
+                    response = httpx.post(url, json=body, timeout=_TIMEOUT_SECONDS)
+                except httpx.TransportError as exc:
+                    raise _transport_error(exc, key) from None
+                return _classify(response.status_code, response.text, key, url, action, dedup)
+    except RetryError as error:
+        raise _gave_up(error, url, action, dedup) from None
+    raise AssertionError("unreachable: tenacity either returns or raises")
 
 
 async def asend_event(
@@ -151,29 +194,22 @@ async def asend_event(
     backoff: float | None = None,
 ) -> dict[str, Any]:
     """``send_event`` for the triggerer's event loop (non-blocking I/O and connection lookup)."""
-    import asyncio
-
     import httpx
     from airflow.sdk import BaseHook
+    from tenacity import AsyncRetrying, RetryError
 
     url, key = _target(await BaseHook.aget_connection(conn_id))
-    backoff = _BACKOFF_SECONDS if backoff is None else backoff
     body = _body(key, action, dedup, summary, severity, source, details)
-    last = ""
+    policy = _retrying(attempts, _BACKOFF_SECONDS if backoff is None else backoff)
     async with httpx.AsyncClient(timeout=_TIMEOUT_SECONDS) as client:
-        for attempt in range(attempts):
-            try:
-                response = await client.post(url, json=body)
-                if not _retryable(response.status_code):
-                    return _outcome(response.status_code, response.text, key, url, action, dedup)
-                last = f"HTTP {response.status_code}"
-            except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}: {exc}".replace(key, "***")
-            if attempt + 1 < attempts:
-                log.warning(
-                    "PagerDuty %s for %s: %s; retrying (%d/%d)", action, dedup, last, attempt + 1, attempts
-                )
-                await asyncio.sleep(backoff * 2**attempt)
-    raise PagerDutyError(
-        f"PagerDuty {action} for {dedup} failed after {attempts} attempt(s) at {url}: {last}"
-    )
+        try:
+            async for attempt in AsyncRetrying(**policy, before_sleep=_log_retry(action, dedup)):
+                with attempt:
+                    try:
+                        response = await client.post(url, json=body)
+                    except httpx.TransportError as exc:
+                        raise _transport_error(exc, key) from None
+                    return _classify(response.status_code, response.text, key, url, action, dedup)
+        except RetryError as error:
+            raise _gave_up(error, url, action, dedup) from None
+    raise AssertionError("unreachable: tenacity either returns or raises")
