@@ -147,9 +147,9 @@ def test_whole_table_marts_wait_for_a_clean_build(story: Story) -> None:
 
 
 def test_publish_waits_for_the_warehouse_lock(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dagspec_runtime.warehouse as warehouse_module
+    import dagspec_runtime.locks as locks_module
 
-    monkeypatch.setattr(warehouse_module, "_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(locks_module, "_POLL_SECONDS", 0.05)
     monkeypatch.setenv("DAGSPEC_LOCK_TIMEOUT_SECONDS", "30")
     wh = open_warehouse(story.pipeline)
     results: list[Any] = []

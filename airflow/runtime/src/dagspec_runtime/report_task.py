@@ -158,22 +158,12 @@ def _freshness(lake: Any, pipeline: Pipeline, day: date) -> list[dict[str, Any]]
 def _read_model(pipeline: Pipeline, first: date, last: date) -> dict[date, dict[str, Any]]:
     """``{day: {kpi column: value}}`` from the published report model, one row per day."""
     from dagspec_runtime.adapters import open_warehouse
-    from dagspec_runtime.warehouse import quote_ident
 
     spec = pipeline.report
     warehouse = open_warehouse(pipeline)
-    day_col = quote_ident(spec.day_column)
     columns = [k.column for k in spec.kpis]
-    query = (
-        f"SELECT CAST({day_col} AS DATE), {', '.join(quote_ident(c) for c in columns)} "
-        f"FROM {quote_ident(warehouse.publish_schema)}.{quote_ident(spec.model)} "
-        f"WHERE CAST({day_col} AS DATE) BETWEEN DATE '{first.isoformat()}' AND DATE '{last.isoformat()}' "
-        "ORDER BY 1"
-    )
-    with warehouse.shared(f"report {pipeline.id}"), warehouse.connect(read_only=True) as conn:
-        cur = warehouse.cursor(conn)
-        cur.execute(query)
-        fetched = cur.fetchall()
+    with warehouse.shared(f"report {pipeline.id}"):
+        fetched = warehouse.published_days(spec.model, spec.day_column, columns, first, last)
     out: dict[date, dict[str, Any]] = {}
     for row in fetched:
         d = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0]))

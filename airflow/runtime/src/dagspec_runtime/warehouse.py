@@ -30,46 +30,34 @@ from __future__ import annotations
 import abc
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from psycopg import sql
+
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Mart
 
-__all__ = ["GATE_TABLE", "GateNotPassedError", "Warehouse", "by_partition", "quote_ident", "wait_for"]
+__all__ = ["GATE_TABLE", "GateNotPassedError", "Warehouse", "by_partition"]
 
 log = logging.getLogger(__name__)
 
 GATE_TABLE = "_dagspec_gate"
-_DEFAULT_LOCK_TIMEOUT = 6 * 3600.0  # a backfill may queue many day-builds behind one another
-_POLL_SECONDS = 1.0
 
 
 class GateNotPassedError(RuntimeError):
     """The audit schema does not hold audited data for this day; nothing was published."""
 
 
-def quote_ident(name: str) -> str:
-    if not name or "\x00" in name:
-        raise ValueError(f"invalid identifier {name!r}")
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _date_literal(day: str) -> str:
-    return f"DATE '{date.fromisoformat(day).isoformat()}'"  # validated, so safe to inline
-
-
-def _lock_timeout() -> float:
-    return float(os.environ.get("DAGSPEC_LOCK_TIMEOUT_SECONDS") or _DEFAULT_LOCK_TIMEOUT)
-
-
 class Warehouse(abc.ABC):
     """One pipeline's warehouse: the adapter interface, and what every warehouse does the same way
     (the gate record, write-audit-publish). One subclass per kind (``warehouse_duckdb``,
-    ``warehouse_postgres``); ``adapters.open_warehouse`` picks it, nothing else asks which it is."""
+    ``warehouse_postgres``); ``adapters.open_warehouse`` picks it, nothing else asks which it is.
+
+    Statements are composed with psycopg's ``sql`` module (``Identifier`` and ``Literal``), never
+    by pasting strings; ``execute`` hands them to the kind's driver."""
 
     def __init__(self, audit_schema: str, publish_schema: str) -> None:
         self.audit_schema = audit_schema
@@ -93,7 +81,7 @@ class Warehouse(abc.ABC):
         """``[(column, type)]`` in table order; empty if the table does not exist."""
 
     @abc.abstractmethod
-    def create_published(self, cur: Any, dst: str, src: str, mart: Mart) -> None:
+    def create_published(self, cur: Any, dst: sql.Composable, src: sql.Composable, mart: Mart) -> None:
         """Create the published table ``dst`` empty, with the columns of the audited ``src``."""
 
     @abc.abstractmethod
@@ -106,6 +94,10 @@ class Warehouse(abc.ABC):
         """Load the day's lake partitions into the raw schema, for warehouses that cannot read the lake."""
         raise ValueError(f"{self!r} reads the lake directly: it has no load_raw step")
 
+    def execute(self, cur: Any, statement: sql.Composable) -> None:
+        """Run a composed statement (psycopg takes it as it is; it quotes for the connection)."""
+        cur.execute(statement)
+
     def cursor(self, conn: Any) -> Any:
         return conn.cursor()
 
@@ -113,37 +105,67 @@ class Warehouse(abc.ABC):
         """Start a transaction and return a cursor in it (psycopg starts one implicitly)."""
         return self.cursor(conn)
 
+    # -- reading the published schema ------------------------------------------------------------
+    def published_days(
+        self, table: str, day_column: str, columns: Sequence[str], first: date, last: date
+    ) -> list[tuple[Any, ...]]:
+        """``(day, *columns)`` rows of the published ``table`` whose day lies in ``[first, last]``,
+        by day; the caller holds ``shared``."""
+        day = sql.SQL("CAST({} AS DATE)").format(sql.Identifier(day_column))
+        query = sql.SQL("SELECT {}, {} FROM {} WHERE {} BETWEEN {} AND {} ORDER BY 1").format(
+            day,
+            sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            sql.Identifier(self.publish_schema, table),
+            day,
+            sql.Literal(first),
+            sql.Literal(last),
+        )
+        with self.connect(read_only=True) as conn:
+            cur = self.cursor(conn)
+            self.execute(cur, query)
+            return [tuple(r) for r in cur.fetchall()]
+
     # -- gate record ---------------------------------------------------------------------------
+    def _gate_table(self) -> sql.Identifier:
+        return sql.Identifier(self.audit_schema, GATE_TABLE)
+
     def _gate_ddl(self, cur: Any) -> None:
-        audit = quote_ident(self.audit_schema)
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {audit}")
-        cur.execute(
-            f"CREATE TABLE IF NOT EXISTS {audit}.{quote_ident(GATE_TABLE)} ("
-            "key VARCHAR PRIMARY KEY, run_id VARCHAR, ds VARCHAR, status VARCHAR, invocation_id VARCHAR)"
+        self.execute(cur, sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.audit_schema)))
+        self.execute(
+            cur,
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (key VARCHAR PRIMARY KEY, run_id VARCHAR, ds VARCHAR, "
+                "status VARCHAR, invocation_id VARCHAR)"
+            ).format(self._gate_table()),
         )
 
     def record_gate(self, *, run_id: str, ds: str, status: str, invocation_id: str = "") -> None:
         """Record a build of ``ds`` (``building``/``passed``/``failed``); call under ``exclusive``."""
-        date.fromisoformat(ds)
-        table = f"{quote_ident(self.audit_schema)}.{quote_ident(GATE_TABLE)}"
+        ds = date.fromisoformat(ds).isoformat()
+        table = self._gate_table()
         with self.connect() as conn:
             cur = self.begin(conn)
             self._gate_ddl(cur)
             for key in ("last", f"ds:{ds}"):
-                cur.execute(f"DELETE FROM {table} WHERE key = '{key}'")
-                cur.execute(
-                    f"INSERT INTO {table} VALUES ('{key}', {_lit(run_id)}, '{ds}', {_lit(status)}, "
-                    f"{_lit(invocation_id)})"
+                self.execute(cur, sql.SQL("DELETE FROM {} WHERE key = {}").format(table, sql.Literal(key)))
+                values = (key, run_id, ds, status, invocation_id)
+                self.execute(
+                    cur,
+                    sql.SQL("INSERT INTO {} VALUES ({})").format(
+                        table, sql.SQL(", ").join(sql.Literal(v) for v in values)
+                    ),
                 )
             conn.commit()
 
     def gate_state(self, conn: Any, ds: str) -> dict[str, dict[str, str]]:
-        table = f"{quote_ident(self.audit_schema)}.{quote_ident(GATE_TABLE)}"
+        day_key = f"ds:{date.fromisoformat(ds).isoformat()}"
         cur = self.cursor(conn)
         try:
-            cur.execute(
-                f"SELECT key, run_id, ds, status, invocation_id FROM {table} "
-                f"WHERE key IN ('last', 'ds:{date.fromisoformat(ds).isoformat()}')"
+            self.execute(
+                cur,
+                sql.SQL("SELECT key, run_id, ds, status, invocation_id FROM {} WHERE key IN ({}, {})").format(
+                    self._gate_table(), sql.Literal("last"), sql.Literal(day_key)
+                ),
             )
             rows = cur.fetchall()
         except Exception as exc:  # no gate table: nothing was ever built through dagspec
@@ -177,7 +199,9 @@ class Warehouse(abc.ABC):
             _check_gate(state, ds, whole, self.audit_schema)
             cur = self.begin(conn)
             try:
-                cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.publish_schema)}")
+                self.execute(
+                    cur, sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.publish_schema))
+                )
                 for mart in sorted(marts, key=lambda m: m.name):
                     summary[mart.name] = self._publish_one(conn, cur, mart, ds, mart.name in full)
                 conn.commit()
@@ -201,8 +225,8 @@ class Warehouse(abc.ABC):
         source_cols = self.columns(conn, self.audit_schema, name)
         if not source_cols:
             raise GateNotPassedError(f"mart {self.audit_schema}.{name} does not exist: was it built?")
-        src = f"{quote_ident(self.audit_schema)}.{quote_ident(name)}"
-        dst = f"{quote_ident(self.publish_schema)}.{quote_ident(name)}"
+        src = sql.Identifier(self.audit_schema, name)
+        dst = sql.Identifier(self.publish_schema, name)
         target_cols = self.columns(conn, self.publish_schema, name)
         if not target_cols:
             self.create_published(cur, dst, src, mart)
@@ -210,33 +234,39 @@ class Warehouse(abc.ABC):
         known = {c for c, _ in target_cols}
         for col, col_type in source_cols:  # a column added to the model appears in the published table
             if col not in known:
-                cur.execute(f"ALTER TABLE {dst} ADD COLUMN {quote_ident(col)} {col_type}")
+                # The type is the catalogue's own spelling of the audited column's type, not input.
+                add = sql.SQL("ALTER TABLE {} ADD COLUMN {} {}")
+                self.execute(cur, add.format(dst, sql.Identifier(col), sql.SQL(col_type)))
         if dropped := sorted(known - {c for c, _ in source_cols}):
             log.warning(
-                "%s: published columns %s no longer exist in the model; new rows get NULL", dst, dropped
+                "%s.%s: published columns %s no longer exist in the model; new rows get NULL",
+                self.publish_schema,
+                name,
+                dropped,
             )
-        cols = ", ".join(quote_ident(c) for c, _ in source_cols)
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c, _ in source_cols)
+        where: sql.Composable
         if by_partition(mart) and not full:
             column = mart.partition_column
             assert column is not None
             col_type = dict(source_cols).get(column)
             if col_type is None:
                 raise ValueError(f"mart {name}: partition column {column!r} is not in the model")
-            value = (
-                _date_literal(ds)
-                if "date" in col_type.lower() or "timestamp" in col_type.lower()
-                else _lit(date.fromisoformat(ds).isoformat())
-            )
-            where = f"{quote_ident(column)} = {value}"
-            cur.execute(f"DELETE FROM {dst} WHERE {where}")
-            cur.execute(f"INSERT INTO {dst} ({cols}) SELECT {cols} FROM {src} WHERE {where}")
+            day = date.fromisoformat(ds)
+            dated = "date" in col_type.lower() or "timestamp" in col_type.lower()
+            value = sql.Literal(day if dated else day.isoformat())
+            where = sql.SQL("{} = {}").format(sql.Identifier(column), value)
+            self.execute(cur, sql.SQL("DELETE FROM {} WHERE {}").format(dst, where))
+            insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {}")
+            self.execute(cur, insert.format(dst, cols, cols, src, where))
             mode = "partition"
         else:
             # DELETE, not DROP/TRUNCATE: concurrent readers keep their snapshot and never block.
-            cur.execute(f"DELETE FROM {dst}")
-            cur.execute(f"INSERT INTO {dst} ({cols}) SELECT {cols} FROM {src}")
-            where, mode = "true", "replace"
-        cur.execute(f"SELECT count(*) FROM {dst} WHERE {where}")
+            where = sql.SQL("true")
+            self.execute(cur, sql.SQL("DELETE FROM {}").format(dst))
+            self.execute(cur, sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(dst, cols, cols, src))
+            mode = "replace"
+        self.execute(cur, sql.SQL("SELECT count(*) FROM {} WHERE {}").format(dst, where))
         row = cur.fetchone()
         return {"mode": mode, "rows": int(row[0]) if row else 0}
 
@@ -260,22 +290,3 @@ def _check_gate(state: Mapping[str, Mapping[str, str]], ds: str, whole: Sequence
             f"(ds={last.get('ds')}), whose gate is '{last.get('status')}': they are not audited now; "
             "re-run dbt_build for this day before publishing"
         )
-
-
-def _lit(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def wait_for(try_acquire: Any, what: str, purpose: str) -> None:
-    deadline = time.monotonic() + _lock_timeout()
-    waited = False
-    started = time.monotonic()
-    while not try_acquire():
-        if not waited:
-            log.info("%s: waiting for the %s (another run holds it)", purpose, what)
-            waited = True
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{purpose}: gave up waiting for the {what} after {_lock_timeout():.0f}s")
-        time.sleep(_POLL_SECONDS)
-    if waited:
-        log.info("%s: got the %s after %.1fs", purpose, what, time.monotonic() - started)

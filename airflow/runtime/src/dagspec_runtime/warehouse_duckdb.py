@@ -14,7 +14,10 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from dagspec_runtime.warehouse import Warehouse, wait_for
+from psycopg import sql
+
+from dagspec_runtime.locks import wait_for
+from dagspec_runtime.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from dagspec_runtime.contract import DuckDBConfig, Mart
@@ -66,8 +69,13 @@ class DuckDBWarehouse(Warehouse):
         )
         return [(str(r[0]), str(r[1])) for r in conn.fetchall()]
 
-    def create_published(self, cur: Any, dst: str, src: str, mart: Mart) -> None:
-        cur.execute(f"CREATE TABLE {dst} AS SELECT * FROM {src} LIMIT 0")
+    def execute(self, cur: Any, statement: sql.Composable) -> None:
+        # DuckDB quotes identifiers and strings as PostgreSQL does (E'' strings included), so
+        # psycopg renders the statement without a PostgreSQL connection.
+        cur.execute(statement.as_string(None))
+
+    def create_published(self, cur: Any, dst: sql.Composable, src: sql.Composable, mart: Mart) -> None:
+        self.execute(cur, sql.SQL("CREATE TABLE {} AS SELECT * FROM {} LIMIT 0").format(dst, src))
 
     def dbt_env(self) -> dict[str, str]:
         return {"DAGSPEC_DUCKDB_PATH": self.path}

@@ -13,7 +13,10 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from dagspec_runtime.warehouse import Warehouse, by_partition, quote_ident, wait_for
+from psycopg import sql
+
+from dagspec_runtime.locks import wait_for
+from dagspec_runtime.warehouse import Warehouse, by_partition
 
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Mart, PostgresConfig
@@ -82,11 +85,12 @@ class PostgresWarehouse(Warehouse):
         )
         return [(str(r[0]), str(r[1])) for r in cur.fetchall()]
 
-    def create_published(self, cur: Any, dst: str, src: str, mart: Mart) -> None:
-        cur.execute(f"CREATE TABLE {dst} AS SELECT * FROM {src} WITH NO DATA")
+    def create_published(self, cur: Any, dst: sql.Composable, src: sql.Composable, mart: Mart) -> None:
+        self.execute(cur, sql.SQL("CREATE TABLE {} AS SELECT * FROM {} WITH NO DATA").format(dst, src))
         if by_partition(mart) and mart.partition_column:  # each publish deletes one day's rows
-            index = quote_ident(f"{mart.name[:50]}_{mart.partition_column[:8]}_idx")
-            cur.execute(f"CREATE INDEX {index} ON {dst} ({quote_ident(mart.partition_column)})")
+            index = sql.Identifier(f"{mart.name[:50]}_{mart.partition_column[:8]}_idx")
+            column = sql.Identifier(mart.partition_column)
+            self.execute(cur, sql.SQL("CREATE INDEX {} ON {} ({})").format(index, dst, column))
 
     def dbt_env(self) -> dict[str, str]:
         from dagspec_runtime.connections import postgres_env
