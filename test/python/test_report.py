@@ -6,16 +6,19 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+import report_sample
 from dagspec_local.connections import env_value, pagerduty_connection, smtp_connection
 from dagspec_local.net import free_port
 from dagspec_local.standins import PagerDutyReceiver, SmtpOutbox, pagerduty_server, smtp_server
 from dagspec_runtime import adapters, tasks
 from dagspec_runtime.contract import Pipeline, S3LakeConfig
-from dagspec_runtime.report import delta_text, format_value
+from dagspec_runtime.report import build_report, report_json
+from dagspec_runtime.report_html import delta_text, format_value, render_html
 from runtime_fixture import ORDERS, context_for, order_rows, pipeline, write_partition
 
 DAY = date(2024, 3, 10)  # a Sunday, and the day US clocks spring forward
@@ -86,6 +89,8 @@ def test_formats() -> None:
     assert format_value(0.1234, "percent") == "12.3%"
     assert format_value(2.5, "ratio") == "2.50"
     assert format_value(None, "ratio") == "–"
+    assert format_value("1650668.61", "currency", "USD") == "$1,650,668.61"  # report.json's strings
+    assert format_value(Decimal("2.675"), "ratio") == "2.68"  # exact, half up (a float says 2.67)
 
 
 def test_scheduled_run_archives_and_emails_once(env: Env) -> None:
@@ -97,15 +102,17 @@ def test_scheduled_run_archives_and_emails_once(env: Env) -> None:
     report = json.loads((folder / "report.json").read_text())
     n, revenue, _ = _metrics(DAY)
     assert report["ds"] == "2024-03-10"
-    assert report["kpis"] == {"revenue": revenue, "orders": n, "refund_rate": 0.125, "aov": 12.5}
+    # Exact: money (DECIMAL) as stored, DOUBLEs by their shortest repr, counts as integers.
+    assert report["kpis"] == {"revenue": f"{revenue:.2f}", "orders": n, "refund_rate": "0.125", "aov": "12.5"}
     revenue_metric = report["metrics"][0]
-    assert revenue_metric["previous_day"]["value"] == revenue - 12.5
+    assert revenue_metric["previous_day"]["value"] == f"{revenue - 12.5:.2f}"
     assert revenue_metric["week_ago"] == {
         "ds": "2024-03-03",
-        "value": revenue - 7 * 12.5,
-        "delta": 7 * 12.5,
+        "value": f"{revenue - 7 * 12.5:.2f}",
+        "delta": "87.50",
         "delta_pct": pytest.approx(7 / (n - 7) * 100, abs=1e-3),
     }
+    assert report["metrics"][1]["previous_day"]["delta"] == 1  # a count's delta is an integer
     assert report["metrics"][2]["previous_day"]["delta_pp"] == pytest.approx(2.5)
     assert len(revenue_metric["trend"]) == 14 and revenue_metric["trend"][-4] is None  # the missing day
     assert report["freshness"] == [{"table": "orders", "rows": 3, "previous_rows": 2}]
@@ -255,3 +262,35 @@ def test_a_change_that_rounds_to_zero_reads_unchanged() -> None:
     assert delta_text({"delta": 12.0, "delta_pct": None}, "count") == "▲ +12.00"
     assert delta_text({"delta": 0.025, "delta_pp": 2.5}, "percent") == "▲ +2.5 pp"
     assert delta_text({"delta": None}, "count") == "–"
+
+
+def test_report_html_is_byte_identical_to_the_golden() -> None:
+    """The Jinja2 template reproduces the report archived before it, byte for byte (fixtures/
+    report_golden.html was rendered by the hand-built HTML it replaced); report.json is exact."""
+    p = report_sample.sample_pipeline()
+    report = build_report(
+        p,
+        report_sample.DAY,
+        report_sample.sample_rows(),
+        freshness=report_sample.FRESHNESS,
+        gate=report_sample.GATE,
+        lineage=report_sample.LINEAGE,
+    )
+    golden = Path(__file__).parent / "fixtures" / "report_golden.html"
+    assert render_html(report, p, report_sample.SUBJECT) == golden.read_text()
+    # The same HTML from report.json read back: the archive alone re-renders the email.
+    again = json.loads(report_json(report))
+    assert render_html(again, p, report_sample.SUBJECT) == golden.read_text()
+    revenue = again["metrics"][0]
+    assert revenue["value"] == "1650668.61" and revenue["previous_day"]["delta"] == "-657547.73"
+    assert again["metrics"][1]["value"] == 1703 and again["metrics"][1]["week_ago"]["delta"] == 259
+    assert again["metrics"][2]["previous_day"]["delta"] == "0.00000"  # shown as unchanged
+
+
+def test_the_template_ships_in_the_wheel_and_escapes() -> None:
+    from importlib.resources import files
+
+    assert files("dagspec_runtime").joinpath("templates", "report.html.j2").is_file()
+    html = (Path(__file__).parent / "fixtures" / "report_golden.html").read_text()
+    assert "Revenue &lt;net&gt; &amp; &#x27;tax&#x27;" in html and "<net>" not in html
+    assert "<code>warn_&lt;few&gt;_orders</code>" in html

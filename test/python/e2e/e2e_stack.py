@@ -378,8 +378,8 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str, poll: f
 def assert_report_matches_source(stack: Stack, dag_id: str, day: date) -> dict[str, Any]:
     """report.json's KPIs and the published row for ``day`` equal ``sourceKpis`` on the source.
 
-    revenue, orders and dau exactly; aov as the pipeline rounds it (2 decimals) from the oracle's
-    exact quotient. Returns the oracle's answer.
+    revenue, orders and dau exactly (money as report.json's decimal strings, counts as integers); aov
+    as the pipeline rounds it (2 decimals) from the oracle's exact quotient. Returns the oracle's answer.
     """
     oracle = stack.oracle(day)
     assert oracle["orders"] > ORDERS_PER_DAY // 2, f"the seeded day {day} looks empty: {oracle}"
@@ -389,10 +389,14 @@ def assert_report_matches_source(stack: Stack, dag_id: str, day: date) -> dict[s
     )
     assert report["ds"] == day.isoformat()
     kpis = report["kpis"]
+    # report.json carries money as exact decimal strings and counts as integers: read them as such,
+    # never through a float.
+    assert isinstance(kpis["revenue"], str) and isinstance(kpis["aov"], (str, type(None))), kpis
+    assert type(kpis["orders"]) is int and type(kpis["dau"]) is int, kpis
     got = {
-        "revenue": Decimal(str(kpis["revenue"])),
+        "revenue": Decimal(kpis["revenue"]),
         "orders": kpis["orders"],
-        "aov": Decimal(str(kpis["aov"])) if kpis["aov"] is not None else None,
+        "aov": Decimal(kpis["aov"]) if kpis["aov"] is not None else None,
         "dau": kpis["dau"],
     }
     want = {

@@ -39,7 +39,8 @@ def run_report(
 ) -> dict[str, Any]:
     from dagspec_runtime.adapters import open_lake
     from dagspec_runtime.manifest import report_dir
-    from dagspec_runtime.report import TREND_DAYS, build_report, render_html, report_json
+    from dagspec_runtime.report import TREND_DAYS, build_report, report_json
+    from dagspec_runtime.report_html import render_html
 
     spec = pipeline.report
     day = run_day(pipeline, context)
