@@ -19,7 +19,13 @@ export function checkSchedule(spec: CheckedSpec, report: Reporter): { startMinut
     return undefined;
   }
   const starts = cron.value.startMinutes;
-  if (!spec.sla) return { startMinutes: starts, sla: null };
+  if (!spec.sla) {
+    if (spec.report.corrections === "alert") {
+      report.error("DS1226", ["report", "corrections"], 'corrections: "alert" tells the engineers, but the spec has no sla (no engineers, no PagerDuty)');
+      return undefined;
+    }
+    return { startMinutes: starts, sla: null };
+  }
   const [h, m] = spec.sla.deliverBy.split(":").map(Number) as [number, number];
   const due = h * 60 + m;
   let ok = true;
@@ -60,6 +66,7 @@ export function checkSchedule(spec: CheckedSpec, report: Reporter): { startMinut
       pagerdutyConnId: spec.sla.pagerduty.connId,
       pagerdutySeverity: spec.sla.pagerduty.severity,
       engineers: [...spec.sla.engineers],
+      smtpConnId: spec.sla.smtpConnId ?? spec.report.smtpConnId,
     },
   };
 }

@@ -34,6 +34,7 @@ export const CODES = {
   DS1219: "report day column is not a column of the report model",
   DS1220: "declared model column not produced by its SQL",
   DS1221: "derived PostgreSQL name too long or not distinct",
+  DS1226: "corrections alert the engineers, but there is no sla",
   // 13xx: source drift, `gen build --against <conn>` (the spec against the live source catalogue)
   DS1301: "declared source table not found in the live database",
   DS1302: "declared source column not found in the live database",
@@ -81,6 +82,7 @@ export const DEFAULT_HINTS: Record<Code, string> = {
   DS1219: "dayColumn names a column of the report model",
   DS1220: "select the column in the SQL, or remove it from columns",
   DS1221: "PostgreSQL names are at most 63 bytes",
+  DS1226: 'add an sla with engineers, or use corrections: "send"',
   DS1301: "compare the spec with the live catalogue (`gen introspect`)",
   DS1302: "compare the spec with the live catalogue (`gen introspect`)",
   DS1303: "compare the spec with the live catalogue (`gen introspect`)",

@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 
-export const CONTRACT_VERSION = 1;
+export const CONTRACT_VERSION = 2;
 
 const name = z.string().min(1);
 
@@ -81,12 +81,15 @@ export const RuntimeConfigSchema = z.strictObject({
     smtp_conn_id: name,
     currency: name,
     email_backfills: z.boolean(),
+    /** A re-run that changes a delivered day's KPIs: "send" a corrected report, or "alert" the engineers. */
+    corrections: z.enum(["send", "alert"]),
   }),
   alerts: z.strictObject({
     /** null: the spec has no SLA, nothing pages. */
     pagerduty_conn_id: name.nullable(),
     severity: z.enum(["critical", "error", "warning", "info"]),
     engineers: z.array(name),
+    /** The engineers' SMTP connection (the report's unless the spec names another). */
     smtp_conn_id: name,
     /** Local HH:MM the report is due, or null without an SLA. */
     deliver_by: name.nullable(),

@@ -155,6 +155,7 @@ export function lower(input: LowerInput): PipelineIR {
       smtpConnId: spec.report.smtpConnId,
       currency: spec.report.currency,
       emailBackfills: spec.report.emailBackfills,
+      corrections: spec.report.corrections,
     },
     tasks: lowerTasks(spec, models, singularTests),
   };

@@ -55,6 +55,8 @@ export interface SlaIR {
   pagerdutyConnId: string;
   pagerdutySeverity: "critical" | "error" | "warning" | "info";
   engineers: string[];
+  /** The engineers' SMTP connection (the report's unless the spec names another). */
+  smtpConnId: string;
 }
 
 export interface ColumnIR {
@@ -163,6 +165,8 @@ export interface ReportIR {
   smtpConnId: string;
   currency: string;
   emailBackfills: boolean;
+  /** A re-run that changes a delivered day's numbers: send a corrected report, or alert the engineers. */
+  corrections: "send" | "alert";
 }
 
 /** One node of the DAG. Emitters switch on `kind` exhaustively. */

@@ -177,6 +177,7 @@ export const pipelineSchema = z
           .object({ connId, severity: z.enum(["critical", "error", "warning", "info"]).default("critical") })
           .strict(),
         engineers: z.array(email).min(1),
+        smtpConnId: connId.optional(),
       })
       .strict()
       .optional(),
@@ -232,6 +233,7 @@ export const pipelineSchema = z
         smtpConnId: connId.default("smtp_default"),
         currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as USD").default("USD"),
         emailBackfills: z.boolean().default(false),
+        corrections: z.enum(["send", "alert"]).default("send"),
       })
       .strict(),
   })

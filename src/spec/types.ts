@@ -184,6 +184,14 @@ export interface ReportSpec<ModelCols extends Record<string, Record<string, unkn
   currency?: string;
   /** Email the report for backfilled (historical) runs too. Default: `false` (archive only). */
   emailBackfills?: boolean;
+  /**
+   * What happens when a re-run of a day already delivered publishes other numbers (the day's KPIs
+   * differ from the version the recipients have). The delivered version stays archived either way.
+   * `"send"`: email the recipients a report marked "Corrected" that shows the old and new numbers.
+   * `"alert"`: email the recipients nothing; page and email the engineers with both versions'
+   * numbers (needs `sla`). Default: `"send"`.
+   */
+  corrections?: "send" | "alert";
 }
 
 export interface ScheduleSpec {
@@ -221,6 +229,12 @@ export interface SlaSpec {
   pagerduty: { connId: string; severity?: "critical" | "error" | "warning" | "info" };
   /** Engineers emailed on failures and SLA misses. Example: `["data-eng@example.com"]`. */
   engineers: readonly string[];
+  /**
+   * SMTP connection id for the engineers' email, so that an outage of the report's mail relay does
+   * not also silence the failure alerts. Default: the report's `smtpConnId`.
+   * Example: `"smtp_alerts"`.
+   */
+  smtpConnId?: string;
 }
 
 export interface ReadinessSpec {

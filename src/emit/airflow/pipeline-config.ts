@@ -47,12 +47,13 @@ export function pipelineConfig(ir: PipelineIR): RuntimeConfig {
       smtp_conn_id: ir.report.smtpConnId,
       currency: ir.report.currency,
       email_backfills: ir.report.emailBackfills,
+      corrections: ir.report.corrections,
     },
     alerts: {
       pagerduty_conn_id: ir.sla?.pagerdutyConnId ?? null,
       severity: ir.sla?.pagerdutySeverity ?? "critical",
       engineers: ir.sla?.engineers ?? [],
-      smtp_conn_id: ir.report.smtpConnId,
+      smtp_conn_id: ir.sla?.smtpConnId ?? ir.report.smtpConnId,
       deliver_by: ir.sla?.deliverBy ?? null,
     },
   };

@@ -44,7 +44,7 @@ __all__ = [
     "load_pipeline",
 ]
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 
 
 class ContractError(ValueError):
@@ -140,6 +140,8 @@ class Report:
     smtp_conn_id: str
     currency: str
     email_backfills: bool
+    # A re-run that changes a delivered day's KPIs: send a corrected report, or alert the engineers.
+    corrections: Literal["send", "alert"]
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ class Alerts:
     pagerduty_conn_id: str | None  # None: no SLA, nothing pages
     severity: Literal["critical", "error", "warning", "info"]
     engineers: tuple[str, ...]
-    smtp_conn_id: str
+    smtp_conn_id: str  # the engineers' SMTP connection (the report's unless the spec names another)
     deliver_by: str | None
 
 

@@ -10,6 +10,8 @@ export default definePipeline({
     deliverBy: "10:00",
     pagerduty: { connId: "pagerduty_finance" },
     engineers: ["finance-data@example.com"],
+    // Failure alerts through their own relay: an outage of the report's does not silence them.
+    smtpConnId: "smtp_alerts",
   },
   source: {
     connId: "payments_db",
@@ -57,5 +59,6 @@ export default definePipeline({
     ],
     subject: "Payments {ds}",
     recipients: ["cfo@example.com"],
+    corrections: "alert",
   },
 });

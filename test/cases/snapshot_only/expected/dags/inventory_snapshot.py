@@ -16,9 +16,9 @@ from dagspec_runtime.alerts import failure_alert
 from dagspec_runtime.contract import load_pipeline
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
-# contract 1. Connections are referenced by id only; credentials live in Airflow connections.
+# contract 2. Connections are referenced by id only; credentials live in Airflow connections.
 CONFIG = {
-    "contract_version": 1,
+    "contract_version": 2,
     "id": "inventory_snapshot",
     "timezone": "Europe/Berlin",
     "report_lag_days": 0,
@@ -75,6 +75,7 @@ CONFIG = {
         "smtp_conn_id": "smtp_default",
         "currency": "EUR",
         "email_backfills": False,
+        "corrections": "send",
     },
     "alerts": {
         "pagerduty_conn_id": None,
