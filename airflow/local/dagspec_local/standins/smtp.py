@@ -8,6 +8,7 @@ the server in-process.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -29,6 +30,9 @@ class SmtpOutbox:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []  # (mail from, recipients) per message
         self.received_at: list[float] = []
+        # Seconds between taking a message and answering 250: a relay that is slow to confirm (the
+        # window in which a sender cannot know whether its message went out).
+        self.answer_delay = 0.0
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
@@ -39,6 +43,8 @@ class SmtpOutbox:
             self.messages.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self.received_at.append(time.time())
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         return "250 Message accepted for delivery"
 
 

@@ -42,7 +42,6 @@ __all__ = [
     "resolve_incident",
     "run_url",
     "send_alert_email",
-    "send_email",
     "send_event",
 ]
 
@@ -201,7 +200,7 @@ def send_alert_email(
     attempts: int = _EMAIL_ATTEMPTS,
     backoff: float | None = None,
 ) -> None:
-    """``send_email`` with bounded retries (tenacity) on transient SMTP failures.
+    """``dagspec_runtime.mail.send_email`` with bounded retries (tenacity) on transient SMTP failures.
 
     For alerts only: a duplicate alert is better than a lost one. The report email is sent once,
     without these retries (``dagspec_runtime.report_task``).
@@ -226,17 +225,9 @@ def send_alert_email(
             state.attempt_number,
         ),
     )
+    from dagspec_runtime.mail import send_email
+
     retrying(send_email, conn_id, to, subject, html, headers)
-
-
-def send_email(
-    conn_id: str, to: list[str], subject: str, html: str, headers: Mapping[str, str] | None = None
-) -> None:
-    """HTML email through the Airflow SMTP connection ``conn_id`` (SSL/STARTTLS as it configures)."""
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
-
-    with SmtpHook(smtp_conn_id=conn_id) as hook:
-        hook.send_email_smtp(to=to, subject=subject, html_content=html, custom_headers=dict(headers or {}))
 
 
 # -- deadlines and resolution ----------------------------------------------------------------------

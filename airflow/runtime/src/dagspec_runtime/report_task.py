@@ -3,26 +3,24 @@
 Archive: ``<lake>/reports/<pipeline id>/ds=<day>/report.html`` and ``report.json``, on every run
 (backfills included), so the archive always matches the published tables.
 
-Delivery rules, in order:
-1. Already delivered: ``_delivered.json`` in the day's report folder (written after a successful
-   send) means a re-run or a later backfill of that day never emails again.
-2. Backfill runs do not email unless ``report.email_backfills`` is true.
-3. No recipients: nothing to send.
-Delivery is at-least-once: if the marker cannot be written after a successful send, a retry sends
-again (the task fails loudly rather than pretend). Two runs of one day racing each other could both
-send; the scheduler does not start two runs of one logical date.
+Delivery (``dagspec_runtime.delivery``): a day is emailed once, and what was sent is kept under
+``delivered/v<k>/``. A re-run whose numbers equal the delivered ones sends nothing; one whose numbers
+differ is a correction, sent marked as one or alerted to the engineers as ``report.corrections``
+says. A first delivery is not emailed for a backfill run unless ``report.email_backfills`` is true,
+nor without recipients. Delivery is at most once: a send that was started and never confirmed
+fails the task without retries instead of sending again (``delivery.UnconfirmedDelivery``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from dagspec_runtime.runinfo import is_backfill, run_day, run_type
+from dagspec_runtime.delivery import DELIVERED_MARKER
+from dagspec_runtime.runinfo import is_backfill, run_day
 
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Pipeline
@@ -31,13 +29,12 @@ __all__ = ["DELIVERED_MARKER", "run_report"]
 
 log = logging.getLogger(__name__)
 
-DELIVERED_MARKER = "_delivered.json"
-
 
 def run_report(
     pipeline: Pipeline, context: Mapping[str, Any], *, gate_summary: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     from dagspec_runtime.adapters import open_lake
+    from dagspec_runtime.delivery import Built, UnconfirmedDelivery, adopt_legacy_marker, deliver
     from dagspec_runtime.manifest import report_dir
     from dagspec_runtime.report import TREND_DAYS, build_report, report_json
     from dagspec_runtime.report_html import render_html
@@ -71,30 +68,25 @@ def run_report(
     )
     subject = spec.subject.replace("{ds}", ds)
     html = render_html(report, pipeline, subject)
-    html_bytes = html.encode()
-    lake.write_bytes(f"{folder}/report.html", html_bytes)
-    lake.write_bytes(f"{folder}/report.json", report_json(report))
-    result: dict[str, Any] = {
-        "ds": ds,
-        "report": lake.url(f"{folder}/report.html"),
-        "kpis": report["kpis"],
-        "delivered": False,
-    }
+    data = report_json(report)
+    adopt_legacy_marker(lake, folder)  # before report.html is rewritten: it may be what was sent
+    lake.write_bytes(f"{folder}/report.html", html.encode())
+    lake.write_bytes(f"{folder}/report.json", data)
+    result: dict[str, Any] = {"ds": ds, "report": lake.url(f"{folder}/report.html"), "kpis": report["kpis"]}
 
-    marker = lake.read_json(f"{folder}/{DELIVERED_MARKER}")
-    recipients = list(spec.recipients)
-    if marker is not None:
-        result["reason"] = f"already delivered (run {marker.get('run_id')}, {marker.get('delivered_at')})"
-    elif is_backfill(context) and not spec.email_backfills:
-        result["reason"] = "backfill run: email_backfills is off"
-    elif not recipients:
-        result["reason"] = "no recipients"
-    else:
-        _send(pipeline, subject, html, recipients, ds)
-        lake.write_bytes(
-            f"{folder}/{DELIVERED_MARKER}", _marker(context, ds, subject, recipients, html_bytes)
-        )
-        result.update(delivered=True, reason="sent", recipients=recipients)
+    def may_email() -> str | None:
+        if is_backfill(context) and not spec.email_backfills:
+            return "backfill run: email_backfills is off"
+        return None if spec.recipients else "no recipients"
+
+    built = Built(ds=ds, subject=subject, html=html, json=data, kpis=json.loads(data)["kpis"])
+    try:
+        result.update(deliver(pipeline, context, lake, folder, built, may_email=may_email))
+    except UnconfirmedDelivery as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(exc)) from exc  # a retry would meet the same doubt
+    if result["delivered"]:
         _resolve(pipeline, ds)
     log.info(
         "report for %s ds=%s archived at %s; delivered=%s (%s)",
@@ -105,29 +97,6 @@ def run_report(
         result["reason"],
     )
     return result
-
-
-def _send(pipeline: Pipeline, subject: str, html: str, recipients: list[str], ds: str) -> None:
-    from dagspec_runtime.alerts import send_email
-
-    headers = {"X-Dagspec-Pipeline": pipeline.id, "X-Dagspec-Report-Day": ds}
-    send_email(pipeline.report.smtp_conn_id, recipients, subject, html, headers)
-
-
-def _marker(context: Mapping[str, Any], ds: str, subject: str, recipients: list[str], html: bytes) -> bytes:
-    from datetime import UTC
-
-    ti = context.get("ti")
-    body = {
-        "ds": ds,
-        "subject": subject,
-        "recipients": recipients,
-        "report_sha256": hashlib.sha256(html).hexdigest(),
-        "run_id": getattr(ti, "run_id", None) or context.get("run_id"),
-        "run_type": run_type(context),
-        "delivered_at": datetime.now(UTC).isoformat(timespec="seconds"),  # the marker, not the report
-    }
-    return (json.dumps(body, sort_keys=True, indent=2) + "\n").encode()
 
 
 def _resolve(pipeline: Pipeline, ds: str) -> None:
