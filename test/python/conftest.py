@@ -78,9 +78,8 @@ def make_db(pg_admin: str) -> Iterator[Callable[[str], str]]:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 server on a free loopback port, for the whole session."""
+def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    """A moto S3 server on a free loopback port, serving: ``(process, endpoint)``."""
     port = free_port()
     moto = Path(sys.executable).with_name("moto_server")
     proc = subprocess.Popen(
@@ -99,6 +98,13 @@ def s3_endpoint() -> Iterator[str]:
                 proc.kill()
                 pytest.fail(f"moto_server did not start on port {port}")
             time.sleep(0.1)
+    return proc, endpoint
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on a free loopback port, for the whole session."""
+    proc, endpoint = start_moto()
     yield endpoint
     proc.terminate()
     proc.wait(timeout=10)

@@ -62,8 +62,8 @@ def read_partition(lake: Lake, table: str, ds: str) -> pa.Table:
 
 
 def snapshot_bytes(lake: Lake, ds: str = DST_SPRING) -> dict[str, bytes]:
-    """Every file of every partition of ``ds``, by path."""
-    out = {}
+    """The day's commit record and every file of every partition of ``ds``, by path."""
+    out = {f"_days/ds={ds}.json": lake.read_bytes(f"_days/ds={ds}.json")}
     for table in ("orders", "customers"):
         rel = f"raw/{table}/ds={ds}"
         for name in lake.list_files(rel):
@@ -169,7 +169,7 @@ def test_row_groups_and_files_are_cut_by_row_count(source: str, local_lake: Lake
 def test_deterministic_bytes(source: str, make_db: Any, lake: Lake, tmp_path: Any) -> None:
     extract(source, lake)
     first = snapshot_bytes(lake)
-    assert len(first) == 4  # one part + manifest per table
+    assert len(first) == 5  # one part + manifest per table, and the day record
     extract(source, lake)
     assert snapshot_bytes(lake) == first
 

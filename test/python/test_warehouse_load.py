@@ -121,10 +121,11 @@ def test_damaged_partition_rolls_back_whole_load(databases: tuple[str, str], loc
 def test_manifest_row_count_is_enforced(databases: tuple[str, str], local_lake: Lake) -> None:
     source, warehouse = databases
     extract(source, local_lake, DST_SPRING)
-    rel = f"raw/orders/ds={DST_SPRING}/_manifest.json"
-    manifest = json.loads(local_lake.read_bytes(rel))
-    manifest["rows"] += 1  # a manifest that promises more rows than its files hold
-    local_lake.write_bytes(rel, json.dumps(manifest).encode())
+    # Readers go by the day's commit record, which holds every table's manifest.
+    rel = f"_days/ds={DST_SPRING}.json"
+    record = json.loads(local_lake.read_bytes(rel))
+    record["tables"]["orders"]["rows"] += 1  # a manifest that promises more rows than its files hold
+    local_lake.write_bytes(rel, json.dumps(record).encode())
     with pytest.raises(LoadMismatchError, match="manifest says 305"):
         load(warehouse, local_lake, DST_SPRING)
     assert fetch(warehouse, "SELECT to_regclass('raw.orders') IS NULL") == [(True,)]  # rolled back

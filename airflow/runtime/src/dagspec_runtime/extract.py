@@ -19,9 +19,13 @@ no longer reproduce the others' view. Within one task a retry re-reads every tab
 
 Publishing: each table's partition is staged, reconciled against ``SELECT count(*)`` of the same
 predicate inside the same transaction, and only when every table of the run has passed are the
-partitions committed (see ``dagspec_runtime.lake``). Any failure leaves the previous partitions
-exactly as they were. Output is reproducible: same source rows -> same Parquet bytes, file names
-and manifest (given the same pyarrow version, whose name Parquet records in each file).
+partitions published, all together with one commit point: the day record
+(``dagspec_runtime.manifest``) is written last, and a failure on any table before it puts back the
+partitions already swapped in (``Lake.commit_partitions``). So the day's tables become visible
+together or not at all; any failure leaves the previous day exactly as it was, and errors name
+the partition (``raw/orders/ds=...``), not where it was staged. Output is reproducible: same
+source rows -> same Parquet bytes, file names, manifests and day record (given the same pyarrow
+version, whose name Parquet records in each file).
 """
 
 from __future__ import annotations
@@ -36,7 +40,16 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from dagspec_runtime.days import day_bounds
-from dagspec_runtime.manifest import MANIFEST_NAME, MANIFEST_VERSION, dumps, partition_dir
+from dagspec_runtime.lake import PartitionWriteError
+from dagspec_runtime.manifest import (
+    MANIFEST_NAME,
+    MANIFEST_VERSION,
+    day_record,
+    day_record_path,
+    dumps,
+    partition_dir,
+    read_day,
+)
 from dagspec_runtime.spec import TableSpec, parse_tables
 
 if TYPE_CHECKING:
@@ -101,12 +114,27 @@ def extract_to_lake(
         raise ValueError("file_rows must be a positive multiple of row_group_rows")
 
     staged: list[tuple[PartitionWriter, bytes]] = []
+    manifests: dict[str, dict[str, Any]] = {}
     summary: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
 
+    def committed(table: str) -> Callable[[], set[str]]:
+        """The files of ``table`` that the committed day lists: an abort must keep them."""
+
+        def files() -> set[str]:
+            day_tables = read_day(lake, ds)
+            if day_tables is None:  # a day written before day records: its partition's manifest
+                legacy = lake.read_json(f"{partition_dir(table, ds)}/{MANIFEST_NAME}") or {}
+                return {f["path"] for f in legacy.get("files", [])}
+            return {f["path"] for f in day_tables.get(table, {}).get("files", [])}
+
+        return files
+
     def stage(cur: psycopg.Cursor[Any], spec: TableSpec) -> tuple[PartitionWriter, bytes, dict[str, Any]]:
         """Extract one table into a staged partition; reconciled, not yet published."""
-        writer = lake.begin_partition(partition_dir(spec.name, ds), manifest_name=MANIFEST_NAME)
+        writer = lake.begin_partition(
+            partition_dir(spec.name, ds), manifest_name=MANIFEST_NAME, committed=committed(spec.name)
+        )
         try:
             manifest, table_summary = _extract_table(
                 cur,
@@ -118,9 +146,19 @@ def extract_to_lake(
                 row_group_rows=row_group_rows,
                 file_rows=file_rows,
             )
+        except OSError as exc:
+            writer.abort()
+            if isinstance(exc, PartitionWriteError):
+                raise
+            # e.g. a Parquet file that cannot be written in the staging folder: the original
+            # names that folder, whoever reads the error needs the partition.
+            raise PartitionWriteError(
+                exc.errno, f"staging partition {lake.url(writer.rel_dir)}: {exc.strerror or exc}"
+            ) from None
         except BaseException:
             writer.abort()
             raise
+        manifests[spec.name] = manifest
         manifest_bytes = dumps(manifest)
         table_summary["manifest"] = lake.url(f"{writer.rel_dir}/{MANIFEST_NAME}")
         table_summary["manifest_sha256"] = _sha256(manifest_bytes)
@@ -147,12 +185,14 @@ def extract_to_lake(
                     for spec, table_summary in zip(specs, staged_summaries, strict=True):
                         summary[spec.name] = table_summary
         # Every table passed its reconciliation: publish them together, after the source
-        # transaction has ended. Only an I/O failure between two commits can leave tables of one
-        # day from different runs; re-running the day repairs it.
-        while staged:
-            writer, manifest_bytes = staged[0]
-            writer.commit(manifest_bytes)
-            staged.pop(0)
+        # transaction has ended, with the day record as the one commit point.
+        record_rel = day_record_path(ds)
+        try:
+            record = day_record(lake, ds, manifests)  # merged with the committed record
+        except Exception as exc:
+            raise PartitionWriteError(f"reading {lake.url(record_rel)}: {type(exc).__name__}: {exc}") from exc
+        lake.commit_partitions(staged, record=(record_rel, record))
+        staged.clear()
     except BaseException:
         for writer, _ in staged:
             writer.abort()

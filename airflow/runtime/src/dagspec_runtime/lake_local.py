@@ -3,6 +3,8 @@
 A partition is staged in ``<lake>/_tmp/<token>/`` (same filesystem, outside every reader's glob),
 then swapped with the live directory by ``renameat2(RENAME_EXCHANGE)`` (one atomic step on Linux);
 where the exchange is unavailable, two renames leave the partition briefly absent, never mixed.
+After the swap the staging directory holds the previous partition until the commit record is
+written, so a failed commit swaps it back.
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from dagspec_runtime.lake import STAGING_DIR, STALE_STAGING_S, Lake, PartitionWriter, check_sha, sha256_file
+from dagspec_runtime.lake import (
+    STAGING_DIR,
+    STALE_STAGING_S,
+    Lake,
+    PartitionWriteError,
+    PartitionWriter,
+    check_sha,
+    sha256_file,
+)
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -57,9 +67,15 @@ class LocalLake(Lake):
             check_sha(rel, sha256_file(local), sha256)
         yield local
 
-    def begin_partition(self, rel_dir: str, *, manifest_name: str) -> PartitionWriter:
+    def begin_partition(
+        self,
+        rel_dir: str,
+        *,
+        manifest_name: str,
+        committed: Callable[[], Iterable[str]] | None = None,
+    ) -> PartitionWriter:
         self.remove_stale_staging()
-        return LocalPartitionWriter(self, rel_dir.strip("/"), manifest_name)
+        return LocalPartitionWriter(self, rel_dir.strip("/"), manifest_name, committed)
 
     def remove_stale_staging(self, older_than_s: float = STALE_STAGING_S) -> int:
         """Delete staging directories left by killed runs; returns how many.
@@ -82,17 +98,29 @@ class LocalLake(Lake):
 
 
 class LocalPartitionWriter(PartitionWriter):
-    def __init__(self, lake: LocalLake, rel_dir: str, manifest_name: str) -> None:
+    def __init__(
+        self,
+        lake: LocalLake,
+        rel_dir: str,
+        manifest_name: str,
+        committed: Callable[[], Iterable[str]] | None = None,
+    ) -> None:
         # Staging inside the lake root keeps the final rename on one filesystem, and outside raw/
         # keeps it out of every reader's glob.
         scratch = lake.path(f"{STAGING_DIR}/{uuid.uuid4().hex}")
-        os.makedirs(scratch)
-        super().__init__(lake, rel_dir, manifest_name, scratch)
+        try:
+            os.makedirs(scratch)
+        except OSError as exc:
+            raise PartitionWriteError(
+                exc.errno, f"staging partition {lake.url(rel_dir)}: {exc.strerror or exc}"
+            ) from None
+        super().__init__(lake, rel_dir, manifest_name, scratch, committed)
+        self._swapped: bool | None = None  # None: not published; True: exchanged; False: renamed
 
     def _stage(self, local_path: str, name: str) -> None:
         os.replace(local_path, os.path.join(self.scratch_dir, name))
 
-    def _commit(self, manifest: bytes) -> None:
+    def _publish(self, manifest: bytes) -> None:
         staged = self.scratch_dir
         with open(os.path.join(staged, self.manifest_name), "wb") as f:
             f.write(manifest)
@@ -103,10 +131,23 @@ class LocalPartitionWriter(PartitionWriter):
         os.makedirs(os.path.dirname(final), exist_ok=True)
         if os.path.exists(final):
             _swap_dirs(staged, final)  # staged now holds the previous partition
+            self._swapped = True
         else:
             os.rename(staged, final)
+            self._swapped = False
         _fsync_dir(os.path.dirname(final))
-        shutil.rmtree(staged, ignore_errors=True)
+
+    def _unpublish(self) -> None:
+        final = self.lake.path(self.rel_dir)
+        if self._swapped:
+            _swap_dirs(self.scratch_dir, final)  # the previous partition is live again
+        elif self._swapped is False:
+            os.rename(final, self.scratch_dir)  # there was none: the partition is absent again
+        self._swapped = None
+        _fsync_dir(os.path.dirname(final))
+
+    def _finish(self, manifest: bytes) -> None:
+        shutil.rmtree(self.scratch_dir, ignore_errors=True)  # the previous partition, if any
 
 
 def _fsync_dir(path: str) -> None:

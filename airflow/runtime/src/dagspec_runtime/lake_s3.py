@@ -2,10 +2,11 @@
 
 S3 has no rename. A partition's files are uploaded under content-addressed names
 (``part-00000-<sha>.parquet``) so an upload can never overwrite a file of the committed partition
-with different bytes; the manifest is written last as the commit point; then files the new
-manifest does not list are deleted. Readers that list the prefix may see old and new files
-together for a moment, readers that go by the manifest never do. An aborted write deletes only
-what it uploaded.
+with different bytes; the commit record (or, for a partition committed alone, its manifest) is
+written last as the commit point; then each partition's manifest is written and files no
+committed manifest lists are deleted. Readers that list the prefix may see uploads that are not
+committed yet; readers that go by the record never do. An aborted write deletes only what it
+uploaded; what it could not delete (the store was down) goes with the next successful commit.
 
 Credentials come from the Airflow AWS connection ``conn_id`` (login/password, extra
 ``endpoint_url``, ``region_name``), looked up on first use, and are never logged.
@@ -18,7 +19,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -69,8 +70,14 @@ class S3Lake(Lake):
                 check_sha(rel, sha256_file(local), sha256)
             yield local
 
-    def begin_partition(self, rel_dir: str, *, manifest_name: str) -> PartitionWriter:
-        return S3PartitionWriter(self, rel_dir.strip("/"), manifest_name)
+    def begin_partition(
+        self,
+        rel_dir: str,
+        *,
+        manifest_name: str,
+        committed: Callable[[], Iterable[str]] | None = None,
+    ) -> PartitionWriter:
+        return S3PartitionWriter(self, rel_dir.strip("/"), manifest_name, committed)
 
     def _invalidate(self, rel: str) -> None:
         # s3fs caches listings; a lake that writes and then lists must not trust them.
@@ -78,35 +85,48 @@ class S3Lake(Lake):
 
 
 class S3PartitionWriter(PartitionWriter):
-    def __init__(self, lake: S3Lake, rel_dir: str, manifest_name: str) -> None:
+    def __init__(
+        self,
+        lake: S3Lake,
+        rel_dir: str,
+        manifest_name: str,
+        committed: Callable[[], Iterable[str]] | None = None,
+    ) -> None:
         # Files are written locally first; uncommitted uploads are removed by abort or the next commit.
-        super().__init__(lake, rel_dir, manifest_name, tempfile.mkdtemp(prefix="dagspec-stage-"))
+        scratch = tempfile.mkdtemp(prefix="dagspec-stage-")
+        super().__init__(lake, rel_dir, manifest_name, scratch, committed)
 
     def _stage(self, local_path: str, name: str) -> None:
         self.lake.fs.put_file(local_path, self.lake.path(f"{self.rel_dir}/{name}"))
         os.remove(local_path)
 
-    def _commit(self, manifest: bytes) -> None:
+    def _publish(self, manifest: bytes) -> None:
+        # The files are in place already (content-addressed, so no committed file changed).
         shutil.rmtree(self.scratch_dir, ignore_errors=True)
-        # The manifest is the commit point: one PUT, atomic for readers.
+
+    def _finish(self, manifest: bytes) -> None:
+        # The partition's own manifest: one PUT, atomic for readers. When a commit record was
+        # written first, this is the record's copy for tools that read one partition.
         self.lake.write_bytes(f"{self.rel_dir}/{self.manifest_name}", manifest)
+        # Everything else in the folder is the previous partition or a failed attempt's leftovers.
         keep = {e.path for e in self._entries} | {self.manifest_name}
         stale = [
             self.lake.path(f"{self.rel_dir}/{n}") for n in self.lake.list_files(self.rel_dir) if n not in keep
         ]
         if stale:
             self.lake.fs.rm(stale)
+            self.lake._invalidate(self.rel_dir)
             log.info("removed %d stale file(s) from %s", len(stale), self.lake.url(self.rel_dir))
 
     def _abort(self) -> None:
-        # Uploaded files are content-addressed: one whose name the committed manifest lists holds
+        # Uploaded files are content-addressed: one whose name the committed state lists holds
         # exactly the committed bytes, so only the others are ours to delete.
-        live = self.lake.read_json(f"{self.rel_dir}/{self.manifest_name}") or {}
-        keep = {f["path"] for f in live.get("files", [])}
+        keep = self.committed_files()
         ours = [self.lake.path(f"{self.rel_dir}/{e.path}") for e in self._entries if e.path not in keep]
         if ours:
             with contextlib.suppress(FileNotFoundError):
                 self.lake.fs.rm(ours)
+            self.lake._invalidate(self.rel_dir)
 
 
 def _s3_options_from_airflow(conn_id: str) -> dict[str, Any]:

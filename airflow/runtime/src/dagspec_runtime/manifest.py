@@ -1,14 +1,22 @@
-"""The lake's layout and partition manifests: ``<lake>/raw/<table>/ds=<YYYY-MM-DD>/part-*.parquet``
-+ manifest, and ``<lake>/reports/<pipeline id>/ds=<YYYY-MM-DD>/`` for a day's report.
+"""The lake's layout and manifests: ``<lake>/raw/<table>/ds=<YYYY-MM-DD>/part-*.parquet`` +
+``_manifest.json``, the day's commit record ``<lake>/_days/ds=<YYYY-MM-DD>.json``, and
+``<lake>/reports/<pipeline id>/ds=<YYYY-MM-DD>/`` for a day's report.
 
-The manifest is what makes a partition exist: it lists every file with its row count and sha256,
-and holds nothing that changes between two runs over the same data (no timestamps, no run ids),
-so re-extracting unchanged data reproduces it byte for byte.
+A partition's manifest lists every file with its row count and sha256. The day record holds the
+manifest of every table of the day and is written last, in one step, after all the day's
+partitions are in place: it is the one commit point of the day, so a day's tables become visible
+together or not at all, and readers (``read_manifest``, ``read_day``) resolve through it. A
+partition's own ``_manifest.json`` is a copy for tools that look at one folder (and the only
+manifest of lakes written before day records existed, which readers fall back to).
+
+Neither holds anything that changes between two runs over the same data (no timestamps, no run
+ids), so re-extracting unchanged data reproduces them byte for byte.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -16,16 +24,36 @@ if TYPE_CHECKING:
     from dagspec_runtime.contract import Pipeline
     from dagspec_runtime.lake import Lake
 
-__all__ = ["MANIFEST_NAME", "MANIFEST_VERSION", "dumps", "partition_dir", "read_manifest", "report_dir"]
+__all__ = [
+    "DAYS_DIR",
+    "MANIFEST_NAME",
+    "MANIFEST_VERSION",
+    "day_record",
+    "day_record_path",
+    "dumps",
+    "partition_dir",
+    "read_day",
+    "read_manifest",
+    "read_manifests",
+    "report_dir",
+]
 
 MANIFEST_NAME = "_manifest.json"
 MANIFEST_VERSION = 1
+DAYS_DIR = "_days"  # outside raw/: no table's glob (raw/<table>/ds=*/*.parquet) reaches it
+DAY_VERSION = 1
 
 
 def partition_dir(table: str, ds: str) -> str:
     """The partition's directory, relative to the lake root."""
     date.fromisoformat(ds)  # a malformed ds must never become a path
     return f"raw/{table}/ds={ds}"
+
+
+def day_record_path(ds: str) -> str:
+    """The day's commit record, relative to the lake root."""
+    date.fromisoformat(ds)
+    return f"{DAYS_DIR}/ds={ds}.json"
 
 
 def report_dir(pipeline: Pipeline, day: str) -> str:
@@ -39,12 +67,54 @@ def dumps(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=True) + "\n").encode()
 
 
+def read_day(lake: Lake, ds: str) -> dict[str, dict[str, Any]] | None:
+    """``{table: manifest}`` as the day's commit record has it, or ``None`` for a day without one
+    (never extracted, or extracted before day records existed)."""
+    rel = day_record_path(ds)
+    record = lake.read_json(rel)
+    if record is None:
+        return None
+    if record.get("format_version") != DAY_VERSION or record.get("ds") != ds:
+        raise ValueError(f"{lake.url(rel)}: not a day record for ds={ds} in format {DAY_VERSION}")
+    return dict(record["tables"])
+
+
+def day_record(lake: Lake, ds: str, manifests: dict[str, dict[str, Any]]) -> bytes:
+    """The record that commits ``manifests`` (``{table: manifest}``) for day ``ds``.
+
+    Tables of the committed record that this write does not cover (a table dropped from the spec,
+    or one written by another extract of the same day) keep their committed manifest.
+    """
+    tables = dict(read_day(lake, ds) or {})
+    tables.update(manifests)
+    return dumps({"format_version": DAY_VERSION, "ds": ds, "tables": tables})
+
+
+def read_manifests(lake: Lake, tables: Sequence[str], ds: str) -> dict[str, dict[str, Any]]:
+    """The committed manifests of ``tables`` for ``ds``, all from one read of the day's record, so
+    they come from one commit; ``FileNotFoundError`` if any was never extracted."""
+    day = read_day(lake, ds)
+    return {table: _committed_manifest(lake, table, ds, day) for table in tables}
+
+
 def read_manifest(lake: Lake, table: str, ds: str) -> dict[str, Any]:
     """The committed manifest of ``table`` for ``ds``; ``FileNotFoundError`` if it was never extracted."""
-    rel = f"{partition_dir(table, ds)}/{MANIFEST_NAME}"
-    manifest = lake.read_json(rel)
-    if manifest is None:
-        raise FileNotFoundError(f"no partition manifest at {lake.url(rel)}")
+    return _committed_manifest(lake, table, ds, read_day(lake, ds))
+
+
+def _committed_manifest(
+    lake: Lake, table: str, ds: str, day: dict[str, dict[str, Any]] | None
+) -> dict[str, Any]:
+    if day is not None:
+        rel = day_record_path(ds)
+        if table not in day:
+            raise FileNotFoundError(f"{lake.url(rel)} commits no partition of {table}")
+        manifest = day[table]
+    else:  # a lake written before day records existed
+        rel = f"{partition_dir(table, ds)}/{MANIFEST_NAME}"
+        manifest = lake.read_json(rel)
+        if manifest is None:
+            raise FileNotFoundError(f"no partition manifest at {lake.url(rel)}")
     if manifest.get("format_version") != MANIFEST_VERSION:
         raise ValueError(f"{lake.url(rel)}: unsupported manifest format {manifest.get('format_version')!r}")
     return manifest

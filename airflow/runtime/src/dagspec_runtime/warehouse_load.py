@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from dagspec_runtime.manifest import partition_dir, read_manifest
+from dagspec_runtime.manifest import partition_dir, read_manifests
 from dagspec_runtime.spec import TableSpec, parse_tables
 
 if TYPE_CHECKING:
@@ -55,7 +55,9 @@ def load_partitions_to_postgres(
     specs = parse_tables(tables)
     day = date.fromisoformat(ds)
     # Read every manifest before touching the warehouse: a missing partition fails fast.
-    manifests = {s.name: read_manifest(lake, s.name, ds) for s in specs}
+    # One read of the day's commit record for all tables: a commit of the day between two reads
+    # could otherwise pair tables from different runs.
+    manifests = read_manifests(lake, [s.name for s in specs], ds)
     for spec in specs:
         _check_columns(spec, manifests[spec.name])
 
