@@ -2,9 +2,10 @@
 
 Each fault is real and injected at a precise point: a partition folder that cannot be written
 (chmod, or the immutable attribute when the tests run as root, whom chmod does not stop) and an
-S3-compatible store (a private moto server) made unreachable from the extract's own hook
-between two tables' uploads or just before the commit. After each, the previous committed day is what
-every reader sees, byte for byte, and the next successful run commits and cleans up.
+S3-compatible store (a private moto server) made unreachable or hung (SIGSTOP) from the
+extract's own hook between two tables' uploads or just before the commit. After each, the
+previous committed day is what every reader sees, byte for byte, and the next successful run
+commits and cleans up.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +148,30 @@ def test_staging_errors_name_the_partition(source: str, local_lake: Lake) -> Non
     assert committed_view(local_lake) == before
 
 
+@dataclass
+class FlakyS3:
+    """A lake on a private moto server, behind a gate: the test makes the store go away
+    (``down``: connections refused) or hang (``hung``: the server process stopped, SIGSTOP, so it
+    accepts connections and never answers), and brings it back."""
+
+    lake: Lake
+    gate: TcpGate
+    server: subprocess.Popen[bytes]
+
+    def stop(self, how: str) -> None:
+        if how == "down":
+            self.gate.close()
+        else:
+            self.server.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.server.send_signal(signal.SIGCONT)
+        if self.gate._listener is None:
+            self.gate.open()
+
+
 @pytest.fixture
-def gated_s3() -> Iterator[tuple[TcpGate, Lake]]:
-    """A lake on a private moto server behind a gate the test can close (the store goes away)."""
+def flaky_s3() -> Iterator[FlakyS3]:
     import boto3
 
     proc, endpoint = start_moto()
@@ -161,37 +186,47 @@ def gated_s3() -> Iterator[tuple[TcpGate, Lake]]:
             aws_access_key_id=options["key"],
             aws_secret_access_key=options["secret"],
         ).create_bucket(Bucket=bucket)
-        # One attempt per request: a refused connection fails at once instead of after backoff.
-        options["config_kwargs"] = {"retries": {"max_attempts": 1, "mode": "standard"}}
+        # One attempt per request and short timeouts: a refused or unanswered request fails in
+        # about a second instead of after minutes of backoff.
+        options["config_kwargs"] = {
+            "connect_timeout": 1,
+            "read_timeout": 1,
+            "retries": {"max_attempts": 1, "mode": "standard"},
+        }
         lake = Lake.from_uri(f"s3://{bucket}/lake", storage_options=options)
         lake.fs.retries = 1  # s3fs's own retry loop (a class attribute, not an option)
-        yield gate, lake
+        lake.write_timeout_s = 2  # type: ignore[attr-defined]  # what a PUT to a hung store gets
+        yield FlakyS3(lake, gate, proc)
         gate.close()
     finally:
+        proc.send_signal(signal.SIGCONT)
         proc.terminate()
         proc.wait(timeout=10)
 
 
+@pytest.mark.parametrize("how", ["down", "hung"])
 @pytest.mark.parametrize("stop_after", ["orders", LAST], ids=["between-uploads", "before-commit"])
 def test_s3_store_stopped_mid_extract_keeps_the_committed_day(
-    source: str, gated_s3: tuple[TcpGate, Lake], stop_after: str
+    source: str, flaky_s3: FlakyS3, stop_after: str, how: str
 ) -> None:
-    """The store goes away after one table's files are uploaded (the next table's uploads fail),
-    or after every table's (the commit record's PUT fails): no partial partition becomes visible."""
-    gate, lake = gated_s3
+    """The store goes away or hangs after one table's files are uploaded (the next table's uploads
+    fail), or after every table's (the commit fails): no partial partition becomes visible."""
+    lake = flaky_s3.lake
     extract(source, lake)
     before = committed_view(lake)
     change_source(source)
 
     def stop_store(table: str, summary: dict[str, Any]) -> None:
         if table == stop_after:
-            gate.close()
+            flaky_s3.stop(how)
 
+    started = time.monotonic()
     try:
         with pytest.raises(PartitionWriteError) as failure:
             extract(source, lake, on_table_extracted=stop_store, parallel_tables=1)
     finally:
-        gate.open()
+        flaky_s3.resume()
+    assert time.monotonic() - started < 60  # failed, not held: a hung store must not hang the run
     message = str(failure.value)
     assert f"/raw/{LAST}/ds={DST_SPRING}" in message or f"_days/ds={DST_SPRING}.json" in message, message
     assert "dagspec-stage" not in message

@@ -8,6 +8,10 @@ committed manifest lists are deleted. Readers that list the prefix may see uploa
 committed yet; readers that go by the record never do. An aborted write deletes only what it
 uploaded; what it could not delete (the store was down) goes with the next successful commit.
 
+Every write has a time limit (``S3Lake.write_timeout_s``): botocore asks for ``Expect:
+100-continue`` on each PUT and aiohttp waits for that answer with no timeout of its own, so a store
+that accepts connections and never answers (stopped, hung) would hold the extract forever.
+
 Credentials come from the Airflow AWS connection ``conn_id`` (login/password, extra
 ``endpoint_url``, ``region_name``), looked up on first use, and are never logged.
 """
@@ -35,6 +39,9 @@ log = logging.getLogger(__name__)
 
 class S3Lake(Lake):
     protocol = "s3"
+    # Seconds one PUT (a manifest, a record, a part file of at most tens of MB) may take before
+    # the store counts as gone: generous for a slow link, finite for a hung store.
+    write_timeout_s: float = 600.0
 
     def __init__(
         self, root: str, *, storage_options: dict[str, Any] | None = None, conn_id: str | None = None
@@ -57,7 +64,7 @@ class S3Lake(Lake):
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         """A single PUT: atomic for readers."""
-        self.fs.pipe_file(self.path(rel), data)
+        self.fs.pipe_file(self.path(rel), data, timeout=self.write_timeout_s)
         self._invalidate(rel)
 
     @contextlib.contextmanager
@@ -97,7 +104,9 @@ class S3PartitionWriter(PartitionWriter):
         super().__init__(lake, rel_dir, manifest_name, scratch, committed)
 
     def _stage(self, local_path: str, name: str) -> None:
-        self.lake.fs.put_file(local_path, self.lake.path(f"{self.rel_dir}/{name}"))
+        lake = self.lake
+        assert isinstance(lake, S3Lake)
+        lake.fs.put_file(local_path, lake.path(f"{self.rel_dir}/{name}"), timeout=lake.write_timeout_s)
         os.remove(local_path)
 
     def _publish(self, manifest: bytes) -> None:
