@@ -9,12 +9,18 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.common.sql.sensors.sql import SqlSensor
-from airflow.sdk import DAG, AsyncCallback, CronTriggerTimetable, DeadlineAlert, DeadlineReference, task
+from airflow.sdk import DAG, AsyncCallback, CronTriggerTimetable, DeadlineAlert, DeadlineReference
 
 # dagspec's runtime: the dagspec-runtime package installed beside Airflow (airflow/runtime in the repo).
-from dagspec_runtime import tasks
 from dagspec_runtime.alerts import failure_alert
 from dagspec_runtime.contract import load_pipeline
+from dagspec_runtime.operators import (
+    DbtBuildOperator,
+    ExtractOperator,
+    PublishReportOperator,
+    PublishTablesOperator,
+)
+from dagspec_runtime.runinfo import window
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
 # contract 2. Connections are referenced by id only; credentials live in Airflow connections.
@@ -175,7 +181,8 @@ with DAG(
         "retry_delay": timedelta(minutes=5),
         "on_failure_callback": failure_alert(PIPELINE),
     },
-    user_defined_macros={"dagspec_window": lambda logical_date: tasks.window(PIPELINE, logical_date)},
+    # The report-day window of a run; the operators' templated fields and the sensor's SQL use it.
+    user_defined_macros={"dagspec_window": lambda logical_date: window(PIPELINE, logical_date)},
     # The SLA as Airflow 3 Deadline Alerts, measured from each run's own scheduled start, so a
     # backfilled run of an old day is judged against its own day (the callback stays quiet for it).
     deadline=[
@@ -273,17 +280,19 @@ with DAG(
         """,
     )
 
-    @task(task_id="extract")
-    def extract(**context):
-        """Copies `app.events` (rows of the report day by `occurred_at`), `app.orders` (rows of the
+    extract = ExtractOperator(
+        task_id="extract",
+        pipeline=PIPELINE,
+        doc_md="""Copies `app.events` (rows of the report day by `occurred_at`), `app.orders` (rows of the
         report day by `created_at`), `app.users` (full snapshot) from one consistent snapshot into
         the lake as Parquet, atomically per partition.
-        """
-        return tasks.extract(PIPELINE, context)
+        """,
+    )
 
-    @task(task_id="dbt_build")
-    def dbt_build(**context):
-        """One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
+    dbt_build = DbtBuildOperator(
+        task_id="dbt_build",
+        pipeline=PIPELINE,
+        doc_md="""One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
         severity): assert_positive_revenue; fct_daily_metrics.ds: not_null; fct_daily_metrics.ds:
         unique; fct_daily_metrics.orders: not_null; fct_daily_metrics.revenue: not_null;
         stg_events.event_id: not_null; stg_events.event_id: unique; stg_events.user_id: not_null;
@@ -291,21 +300,23 @@ with DAG(
         stg_orders.status: accepted_values; stg_orders.user_id: not_null; stg_orders.user_id:
         relationships; stg_users.user_id: not_null; stg_users.user_id: unique. Any failure stops the
         run before anything is published.
-        """
-        return tasks.dbt_build(PIPELINE, context)
+        """,
+    )
 
-    @task(task_id="publish_tables")
-    def publish_tables(**context):
-        """Publishes the audited marts (fct_daily_metrics) from the audit schema in one transaction:
+    publish_tables = PublishTablesOperator(
+        task_id="publish_tables",
+        pipeline=PIPELINE,
+        doc_md="""Publishes the audited marts (fct_daily_metrics) from the audit schema in one transaction:
         readers never see unaudited rows.
-        """
-        return tasks.publish_tables(PIPELINE, context)
+        """,
+    )
 
-    @task(task_id="publish_report")
-    def publish_report(**context):
-        """Emails the executive report (Revenue, Orders, Average order value, Daily active users) to 2
+    publish_report = PublishReportOperator(
+        task_id="publish_report",
+        pipeline=PIPELINE,
+        doc_md="""Emails the executive report (Revenue, Orders, Average order value, Daily active users) to 2
         recipient(s) and archives it in the lake; a day already delivered is not emailed again.
-        """
-        return tasks.publish_report(PIPELINE, context)
+        """,
+    )
 
-    wait_for_source >> extract() >> dbt_build() >> publish_tables() >> publish_report()
+    wait_for_source >> extract >> dbt_build >> publish_tables >> publish_report

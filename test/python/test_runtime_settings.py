@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from dagspec_runtime import adapters, runinfo, settings, tasks
+from dagspec_runtime import adapters, runinfo, settings
 from runtime_fixture import context_for, pipeline
 
 
@@ -84,7 +84,7 @@ def test_dbt_env_for_s3_lake_and_postgres_warehouse(monkeypatch: pytest.MonkeyPa
 
 def test_window_on_a_dst_day() -> None:
     # 2024-03-11 06:00 New York (10:00Z, EDT) reports on 2024-03-10, a 23-hour day.
-    w = tasks.window(pipeline(), datetime(2024, 3, 11, 10, 0, tzinfo=UTC))
+    w = runinfo.window(pipeline(), datetime(2024, 3, 11, 10, 0, tzinfo=UTC))
     assert w == {
         "report_day": "2024-03-10",
         "day_start": "2024-03-10T05:00:00+00:00",
@@ -116,6 +116,27 @@ def test_task_modules_import_without_heavy_dependencies() -> None:
         "import sys, dagspec_runtime.tasks, dagspec_runtime.alerts\n"
         "heavy = ('airflow', 'duckdb', 'pyarrow', 'psycopg', 'httpx', 'fsspec', 'asyncio')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_operators_add_nothing_heavy_to_airflow_at_parse_time() -> None:
+    # The operators subclass the Task SDK's BaseOperator (the DAG file imports airflow.sdk anyway,
+    # with its own httpx and fsspec) and fill the dbt operator's fields at parse time: beyond what
+    # airflow.sdk brings, they may import no driver, engine or dbt.
+    code = (
+        "import sys, airflow.sdk\n"
+        "before = set(sys.modules)\n"
+        "import dagspec_runtime.operators, dagspec_runtime.dbt_runner\n"
+        "heavy = ('duckdb', 'pyarrow', 'psycopg', 'httpx', 'fsspec', 'dbt', 'boto3', 's3fs')\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in heavy))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

@@ -2,12 +2,12 @@
 import { CONTRACT_VERSION } from "../../ir/contract.ts";
 import type { PipelineIR } from "../../ir/types.ts";
 import { hashComment } from "../header.ts";
-import { pyDocBody, pyLiteral, pyStr, pyWrappedStr } from "../python.ts";
+import { PY_LINE_LENGTH, pyDocBody, pyLiteral, pyStr, pyWrappedStr } from "../python.ts";
 import { render } from "../templates.ts";
 import { wrapText } from "../text.ts";
 import { docMd } from "./doc-md.ts";
 import { pipelineConfig } from "./pipeline-config.ts";
-import { dependencyCode, taskCode } from "./task-code.ts";
+import { dependencyCode, operatorImports, taskCode } from "./task-code.ts";
 
 function deadlines(ir: PipelineIR) {
   if (!ir.sla) return [];
@@ -34,6 +34,13 @@ function deadlines(ir: PipelineIR) {
   return [alert("at_risk", sla.atRiskAfterMinutes), alert("breach", sla.breachAfterMinutes)];
 }
 
+/** `from module import a, b`, wrapped one name a line (as ruff formats it) when too long. */
+function fromImport(module: string, names: readonly string[]): string {
+  const flat = `from ${module} import ${names.join(", ")}`;
+  if (flat.length <= PY_LINE_LENGTH) return flat;
+  return [`from ${module} import (`, ...names.map((n) => `    ${n},`), ")"].join("\n");
+}
+
 export function emitDag(ir: PipelineIR): string {
   const [y, m, d] = ir.schedule.startDate.split("-").map(Number);
   const sdk = ir.sla ? ["AsyncCallback", "CronTriggerTimetable", "DeadlineAlert", "DeadlineReference"] : ["CronTriggerTimetable"];
@@ -42,6 +49,7 @@ export function emitDag(ir: PipelineIR): string {
     header: hashComment(ir),
     docstring: wrapText(pyDocBody(`${ir.id}: ${ir.description}`), 100),
     sdkImports: sdk.join(", "),
+    operatorImport: fromImport("dagspec_runtime.operators", operatorImports(ir.tasks)),
     config: pyLiteral(pipelineConfig(ir), 0, "CONFIG = ".length),
     contractVersion: CONTRACT_VERSION,
     docMd: wrapText(pyDocBody(docMd(ir)), 100),

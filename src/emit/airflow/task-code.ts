@@ -43,10 +43,34 @@ function docString(doc: string, indent: string, open = '"""'): string[] {
   return [`${indent}${open}${lines[0]}`, ...lines.slice(1).map((l) => `${indent}${l}`), `${indent}"""`];
 }
 
-/** A TaskFlow task; its docstring is what Airflow shows as the task's doc_md. */
-function pythonTask(id: string, doc: string, call: string): string {
-  return [`@task(task_id=${pyStr(id)})`, `def ${id}(**context):`, ...docString(doc, "    "), `    return tasks.${call}(PIPELINE, context)`]
-    .map((l) => BODY + l)
+/** The dagspec_runtime operator of each step (`dagspec_runtime.operators`). */
+export const OPERATORS = {
+  extract: "ExtractOperator",
+  load_raw: "LoadRawOperator",
+  dbt_build: "DbtBuildOperator",
+  publish_tables: "PublishTablesOperator",
+  publish_report: "PublishReportOperator",
+} as const satisfies Record<Exclude<TaskIR["kind"], "wait_for_source">, string>;
+
+/** The operators a pipeline's tasks use, sorted as ruff's isort sorts them. */
+export function operatorImports(tasks: readonly TaskIR[]): string[] {
+  return tasks.flatMap((t) => (t.kind === "wait_for_source" ? [] : [OPERATORS[t.kind]])).sort();
+}
+
+/**
+ * A dagspec operator bound to the compiled pipeline; its report day is the operator's default
+ * template (the DAG's `dagspec_window` macro), and `doc_md` is what Airflow shows as the task's docs.
+ */
+function operatorTask(id: string, operator: string, doc: string): string {
+  return [
+    `${id} = ${operator}(`,
+    `    task_id=${pyStr(id)},`,
+    `    pipeline=PIPELINE,`,
+    ...docString(doc, "    ", 'doc_md="""').slice(0, -1),
+    `    """,`,
+    `)`,
+  ]
+    .map((l) => (l.startsWith("        ") ? l : BODY + l))
     .join("\n");
 }
 
@@ -82,7 +106,7 @@ export function taskCode(ir: PipelineIR, task: TaskIR): string {
     case "dbt_build":
     case "publish_tables":
     case "publish_report":
-      return pythonTask(task.id, doc, task.kind);
+      return operatorTask(task.id, OPERATORS[task.kind], doc);
     default: {
       const never: never = task;
       throw new Error(`no emitter for task ${JSON.stringify(never)}`);
@@ -90,13 +114,11 @@ export function taskCode(ir: PipelineIR, task: TaskIR): string {
   }
 }
 
-/** `a >> b() >> c()` for a chain; explicit edges otherwise. Sensors are variables, TaskFlow tasks calls. */
+/** `a >> b >> c` for a chain; explicit edges otherwise. */
 export function dependencyCode(tasks: readonly TaskIR[]): string {
-  const ref = (t: TaskIR) => (t.kind === "wait_for_source" ? t.id : `${t.id}()`);
   const linear = tasks.every((t, i) => (i === 0 ? t.upstream.length === 0 : t.upstream.length === 1 && t.upstream[0] === tasks[i - 1]?.id));
-  if (linear) return `    ${tasks.map(ref).join(" >> ")}`;
-  const lines = tasks.filter((t) => t.kind !== "wait_for_source").map((t) => `    ${t.id}_task = ${t.id}()`);
-  const name = (id: string) => (tasks.find((t) => t.id === id)?.kind === "wait_for_source" ? id : `${id}_task`);
-  for (const t of tasks) for (const up of t.upstream) lines.push(`    ${name(up)} >> ${name(t.id)}`);
+  if (linear) return `    ${tasks.map((t) => t.id).join(" >> ")}`;
+  const lines: string[] = [];
+  for (const t of tasks) for (const up of t.upstream) lines.push(`    ${up} >> ${t.id}`);
   return lines.join("\n");
 }

@@ -121,7 +121,14 @@ def test_the_ui_shows_the_dag_its_docs_and_its_tasks(live_stack: LiveStack, chro
     operators = {row[0]: row[2] for row in pages["task_rows"]}
     assert sorted(operators) == sorted(TASKS), pages["task_rows"]
     assert operators["wait_for_source"] == "SqlSensor"
-    assert {operators[t] for t in TASKS[1:]} == {"@task"}
+    # Each step under its dagspec operator's own name (dagspec_runtime.operators), not "@task".
+    assert operators == {
+        "wait_for_source": "SqlSensor",
+        "extract": "ExtractOperator",
+        "dbt_build": "DbtBuildOperator",
+        "publish_tables": "PublishTablesOperator",
+        "publish_report": "PublishReportOperator",
+    }
     assert f"{len(TASKS)} Tasks" in pages["tasks"]
 
     # The sensor's page and its own docs.

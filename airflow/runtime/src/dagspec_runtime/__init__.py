@@ -13,6 +13,8 @@ Modules:
 - ``dagspec_runtime.days``: which calendar day a run reports on, and that day's UTC bounds.
 - ``dagspec_runtime.lake``: a small fsspec-backed lake (local paths or ``s3://``) with atomic
   partition commits.
+- ``dagspec_runtime.operators``: the Airflow operators a generated DAG instantiates, one per step
+  (``dagspec_runtime.tasks``).
 - ``dagspec_runtime.extract``: consistent, streaming Postgres -> Parquet extract of one run's tables.
 - ``dagspec_runtime.warehouse_load``: load one day's lake partitions into a Postgres warehouse.
 """

@@ -24,7 +24,17 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-__all__ = ["BuildResult", "GateFailed", "GateTestsFailed", "parse_results", "run_build"]
+from dagspec_runtime.gate import GateNode, GateSummary
+
+__all__ = [
+    "BuildResult",
+    "GateFailed",
+    "GateTestsFailed",
+    "build_args",
+    "build_vars",
+    "parse_results",
+    "run_build",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +56,7 @@ class GateFailed(AirflowException):
     failure alert to name the failing tests.
     """
 
-    def __init__(self, message: str, gate_failures: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    def __init__(self, message: str, gate_failures: list[GateNode], summary: GateSummary) -> None:
         super().__init__(message)
         self.gate_failures = gate_failures
         self.summary = summary
@@ -69,6 +79,16 @@ class BuildResult:
     seconds: float = 0.0
 
 
+def build_vars(ds: str) -> dict[str, str]:
+    """The ``--vars`` of a build: the report day the models select."""
+    return {"ds": ds}
+
+
+def build_args(*, target: str, ds: str) -> list[str]:
+    """The machine-independent arguments of a build; ``DbtBuildOperator`` shows them in the UI."""
+    return ["build", "--target", target, "--vars", json.dumps(build_vars(ds))]
+
+
 def run_build(
     *,
     dbt_bin: str,
@@ -88,15 +108,11 @@ def run_build(
     log_dir = os.path.join(work_dir, "logs")
     cmd = [
         dbt_bin,
-        "build",
+        *build_args(target=target, ds=ds),
         "--project-dir",
         project_dir,
         "--profiles-dir",
         project_dir,
-        "--target",
-        target,
-        "--vars",
-        json.dumps({"ds": ds}),
         "--target-path",
         target_dir,
         "--log-path",
@@ -159,7 +175,7 @@ def _node_name(unique_id: str, manifest: Mapping[str, Any] | None) -> str:
     return parts[2] if len(parts) >= 3 else unique_id
 
 
-def parse_results(result: BuildResult, *, ds: str) -> dict[str, Any]:
+def parse_results(result: BuildResult, *, ds: str) -> GateSummary:
     """The gate summary (JSON-serialisable, for XCom and the report); raises ``GateFailed`` on failure."""
     if result.run_results is None:
         tail = "\n".join(result.log_tail[-20:])
@@ -169,15 +185,15 @@ def parse_results(result: BuildResult, *, ds: str) -> dict[str, Any]:
         )
     manifest = result.manifest
     counts: collections.Counter[str] = collections.Counter()
-    failures: list[dict[str, Any]] = []
-    warnings: list[dict[str, Any]] = []
+    failures: list[GateNode] = []
+    warnings: list[GateNode] = []
     skipped: list[str] = []
     for r in result.run_results.get("results", []):
         uid = str(r.get("unique_id", ""))
         kind = uid.split(".", 1)[0]
         status = str(r.get("status", ""))
         counts[f"{kind}:{status}"] += 1
-        entry = {
+        entry: GateNode = {
             "node": _node_name(uid, manifest),
             "unique_id": uid,
             "kind": kind,
@@ -194,7 +210,7 @@ def parse_results(result: BuildResult, *, ds: str) -> dict[str, Any]:
     failures.sort(key=lambda e: e["unique_id"])
     warnings.sort(key=lambda e: e["unique_id"])
     metadata = result.run_results.get("metadata") or {}
-    summary = {
+    summary: GateSummary = {
         "ds": ds,
         "status": "failed" if failures or result.returncode != 0 else "passed",
         "invocation_id": metadata.get("invocation_id"),
@@ -217,7 +233,7 @@ def parse_results(result: BuildResult, *, ds: str) -> dict[str, Any]:
     return summary
 
 
-def _failure_message(ds: str, failures: list[dict[str, Any]], skipped: list[str]) -> str:
+def _failure_message(ds: str, failures: list[GateNode], skipped: list[str]) -> str:
     tests = [f for f in failures if f["kind"] == "test"]
     others = [f for f in failures if f["kind"] != "test"]
     parts = []

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from dagspec_runtime.layout import raw_partition, report_folder
+
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Pipeline
     from dagspec_runtime.lake import Lake
@@ -47,7 +49,7 @@ DAY_VERSION = 1
 def partition_dir(table: str, ds: str) -> str:
     """The partition's directory, relative to the lake root."""
     date.fromisoformat(ds)  # a malformed ds must never become a path
-    return f"raw/{table}/ds={ds}"
+    return raw_partition(table, ds)
 
 
 def day_record_path(ds: str) -> str:
@@ -59,7 +61,7 @@ def day_record_path(ds: str) -> str:
 def report_dir(pipeline: Pipeline, day: str) -> str:
     """Where a day's report, its delivery marker and its dbt gate verdict live, relative to the lake root."""
     date.fromisoformat(day)
-    return f"reports/{pipeline.id}/ds={day}"
+    return report_folder(pipeline.id, day)
 
 
 def dumps(manifest: dict[str, Any]) -> bytes:

@@ -24,6 +24,7 @@ from dagspec_runtime.runinfo import is_backfill, run_day
 
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Pipeline
+    from dagspec_runtime.gate import GateSummary
 
 __all__ = ["DELIVERED_MARKER", "run_report"]
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def run_report(
-    pipeline: Pipeline, context: Mapping[str, Any], *, gate_summary: Mapping[str, Any] | None = None
+    pipeline: Pipeline, context: Mapping[str, Any], *, gate_summary: GateSummary | None = None
 ) -> dict[str, Any]:
     from dagspec_runtime.adapters import open_lake
     from dagspec_runtime.delivery import Built, UnconfirmedDelivery, adopt_legacy_marker, deliver

@@ -10,12 +10,12 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from dagspec_runtime.days import report_day
+from dagspec_runtime.days import day_bounds, report_day
 
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Pipeline
 
-__all__ = ["is_backfill", "logical_date", "run_day", "run_type"]
+__all__ = ["is_backfill", "logical_date", "run_day", "run_type", "window"]
 
 
 def _get(obj: Any, name: str) -> Any:
@@ -54,3 +54,14 @@ def run_type(context: Mapping[str, Any]) -> str:
 
 def is_backfill(context: Mapping[str, Any]) -> bool:
     return run_type(context) == "backfill"
+
+
+def window(pipeline: Pipeline, logical_date: datetime) -> dict[str, str]:
+    """``{report_day, day_start, day_end}`` (ISO strings, bounds in UTC) for a run's logical date.
+
+    Registered as the DAG macro ``dagspec_window`` (bound to the pipeline) so the source sensor's
+    SQL parameters and the operators' report day use exactly the window the steps read.
+    """
+    day = report_day(logical_date, pipeline.timezone, pipeline.report_lag_days)
+    start, end = day_bounds(day, pipeline.timezone)
+    return {"report_day": day.isoformat(), "day_start": start.isoformat(), "day_end": end.isoformat()}

@@ -1,7 +1,8 @@
-"""The task entry points a generated DAG calls: one function per task, each ``(PIPELINE, context)``.
+"""The pipeline's steps: one function per task, each ``(PIPELINE, context)``; the operators of
+``dagspec_runtime.operators`` run them, and tests and the local history loader call them directly.
 
-The generated DAG file imports this module at parse time, so it imports nothing heavy at module
-level; each task imports what it needs when it runs.
+Generated DAG files import this module (through the operators) at parse time, so it imports nothing
+heavy at module level; each step imports what it needs when it runs.
 
 Task ids the functions rely on: ``publish_report`` pulls the gate summary from the XCom of the
 task ``dbt_build`` (``DBT_BUILD_TASK_ID``); it falls back to the copy archived in the lake.
@@ -13,15 +14,15 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from dagspec_runtime.days import day_bounds, report_day
+from dagspec_runtime.gate import RUN_FIELDS
 from dagspec_runtime.manifest import report_dir
 from dagspec_runtime.runinfo import run_day
 
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Pipeline
+    from dagspec_runtime.gate import GateSummary
 
 __all__ = [
     "DBT_BUILD_TASK_ID",
@@ -31,23 +32,11 @@ __all__ = [
     "publish_report",
     "publish_tables",
     "report_dir",
-    "window",
 ]
 
 log = logging.getLogger(__name__)
 
 DBT_BUILD_TASK_ID = "dbt_build"
-
-
-def window(pipeline: Pipeline, logical_date: datetime) -> dict[str, str]:
-    """``{report_day, day_start, day_end}`` (ISO strings, bounds in UTC) for a run's logical date.
-
-    Registered as the DAG macro ``dagspec_window`` (bound to the pipeline) so the source sensor's
-    SQL parameters use exactly the window the extract will read.
-    """
-    day = report_day(logical_date, pipeline.timezone, pipeline.report_lag_days)
-    start, end = day_bounds(day, pipeline.timezone)
-    return {"report_day": day.isoformat(), "day_start": start.isoformat(), "day_end": end.isoformat()}
 
 
 def _run_id(context: Mapping[str, Any]) -> str:
@@ -85,7 +74,7 @@ def load_raw(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def dbt_build(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
+def dbt_build(pipeline: Pipeline, context: Mapping[str, Any]) -> GateSummary:
     """One ``dbt build`` into the audit schema; raises ``GateFailed`` when an error-severity test fails.
 
     Holds the warehouse lock for the whole build (DuckDB has one writer per file; Postgres builds
@@ -105,7 +94,7 @@ def dbt_build(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     warehouse = open_warehouse(pipeline)
     run_id = _run_id(context)
     failure: BaseException | None = None
-    summary: dict[str, Any] | None = None
+    summary: GateSummary | None = None
     with tempfile.TemporaryDirectory(prefix=f"dagspec-dbt-{pipeline.id}-{day}-") as work_dir:
         with warehouse.exclusive(f"dbt build {pipeline.id} ds={day}"):
             # "building" until a verdict is recorded: a build killed half-way leaves the audit
@@ -142,14 +131,7 @@ def _invocation(result: Any) -> str:
     return str(((result.run_results or {}).get("metadata") or {}).get("invocation_id") or "")
 
 
-# Fields of a gate summary that describe the invocation rather than the data: kept in XCom and in
-# the run's artefacts, left out of the lake so that re-running a day reproduces the lake byte for byte.
-_RUN_FIELDS = ("invocation_id", "seconds")
-
-
-def _archive_dbt(
-    lake: Any, pipeline: Pipeline, day: str, result: Any, summary: dict[str, Any] | None
-) -> None:
+def _archive_dbt(lake: Any, pipeline: Pipeline, day: str, result: Any, summary: GateSummary | None) -> None:
     """Keep the gate's verdict with the report, and the run's dbt artefacts beside the run.
 
     ``reports/.../dbt/gate.json`` (in the lake) holds what was tested and what failed, and nothing
@@ -160,7 +142,7 @@ def _archive_dbt(
     from dagspec_runtime.settings import run_artifacts_dir
 
     if summary is not None:
-        verdict = {k: v for k, v in summary.items() if k not in _RUN_FIELDS}
+        verdict = {k: v for k, v in summary.items() if k not in RUN_FIELDS}
         body = (json.dumps(verdict, sort_keys=True, indent=2) + "\n").encode()
         lake.write_bytes(f"{report_dir(pipeline, day)}/dbt/gate.json", body)
     folder = run_artifacts_dir(pipeline, day, _invocation(result) or "no-invocation")
@@ -179,18 +161,20 @@ def publish_tables(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, 
 
     day = run_day(pipeline, context).isoformat()
     warehouse = open_warehouse(pipeline)
-    ti = context.get("ti")
-    built = (ti.xcom_pull(task_ids=DBT_BUILD_TASK_ID) if ti is not None else None) or {}
+    built = _gate_summary(context)
+    full = set(built.get("full_build") or []) if built else set()
     with warehouse.exclusive(f"publish {pipeline.id} ds={day}"):
-        return warehouse.publish(
-            pipeline.marts, ds=day, run_id=_run_id(context), full=set(built.get("full_build") or [])
-        )
+        return warehouse.publish(pipeline.marts, ds=day, run_id=_run_id(context), full=full)
 
 
 def publish_report(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     """Build, archive and (unless a backfill or already delivered) email the day's report."""
     from dagspec_runtime.report_task import run_report
 
+    return run_report(pipeline, context, gate_summary=_gate_summary(context))
+
+
+def _gate_summary(context: Mapping[str, Any]) -> GateSummary | None:
+    """This run's gate summary, from the XCom of ``dbt_build``."""
     ti = context.get("ti")
-    gate = ti.xcom_pull(task_ids=DBT_BUILD_TASK_ID) if ti is not None else None
-    return run_report(pipeline, context, gate_summary=gate)
+    return ti.xcom_pull(task_ids=DBT_BUILD_TASK_ID) if ti is not None else None

@@ -34,6 +34,8 @@ export default definePipeline({
     dayColumn: "ds",
     kpis: [{ column: "n", label: `Rows "n" \\ 'count'`, format: "count" }],
     subject: `Report "{ds}" \\ 'daily'`,
-    recipients: ["a@example.com"],
+    // Braces Jinja would evaluate (the checker refuses them in the subject, not in an address): the
+    // operators must show them as written.
+    recipients: ["a@example.com", "{{7*7}}@example.com"],
   },
 });

@@ -9,12 +9,19 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.common.sql.sensors.sql import SqlSensor
-from airflow.sdk import DAG, AsyncCallback, CronTriggerTimetable, DeadlineAlert, DeadlineReference, task
+from airflow.sdk import DAG, AsyncCallback, CronTriggerTimetable, DeadlineAlert, DeadlineReference
 
 # dagspec's runtime: the dagspec-runtime package installed beside Airflow (airflow/runtime in the repo).
-from dagspec_runtime import tasks
 from dagspec_runtime.alerts import failure_alert
 from dagspec_runtime.contract import load_pipeline
+from dagspec_runtime.operators import (
+    DbtBuildOperator,
+    ExtractOperator,
+    LoadRawOperator,
+    PublishReportOperator,
+    PublishTablesOperator,
+)
+from dagspec_runtime.runinfo import window
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
 # contract 2. Connections are referenced by id only; credentials live in Airflow connections.
@@ -146,7 +153,8 @@ with DAG(
         "retry_delay": timedelta(minutes=5),
         "on_failure_callback": failure_alert(PIPELINE),
     },
-    user_defined_macros={"dagspec_window": lambda logical_date: tasks.window(PIPELINE, logical_date)},
+    # The report-day window of a run; the operators' templated fields and the sensor's SQL use it.
+    user_defined_macros={"dagspec_window": lambda logical_date: window(PIPELINE, logical_date)},
     # The SLA as Airflow 3 Deadline Alerts, measured from each run's own scheduled start, so a
     # backfilled run of an old day is judged against its own day (the callback stays quiet for it).
     deadline=[
@@ -222,39 +230,45 @@ with DAG(
         """,
     )
 
-    @task(task_id="extract")
-    def extract(**context):
-        """Copies `billing.payments` (rows of the report day by `settled_at`) from one consistent
+    extract = ExtractOperator(
+        task_id="extract",
+        pipeline=PIPELINE,
+        doc_md="""Copies `billing.payments` (rows of the report day by `settled_at`) from one consistent
         snapshot into the lake as Parquet, atomically per partition.
-        """
-        return tasks.extract(PIPELINE, context)
+        """,
+    )
 
-    @task(task_id="load_raw")
-    def load_raw(**context):
-        """Loads the report day's lake partitions into the warehouse schema `finance_raw`."""
-        return tasks.load_raw(PIPELINE, context)
+    load_raw = LoadRawOperator(
+        task_id="load_raw",
+        pipeline=PIPELINE,
+        doc_md="""Loads the report day's lake partitions into the warehouse schema `finance_raw`.
+        """,
+    )
 
-    @task(task_id="dbt_build")
-    def dbt_build(**context):
-        """One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
+    dbt_build = DbtBuildOperator(
+        task_id="dbt_build",
+        pipeline=PIPELINE,
+        doc_md="""One `dbt build` of the audit schema: models and tests in graph order. Blocking gates (error
         severity): fct_payments_daily.ds: unique; stg_payments.currency: accepted_values;
         stg_payments.payment_id: not_null; stg_payments.payment_id: unique. Any failure stops the
         run before anything is published.
-        """
-        return tasks.dbt_build(PIPELINE, context)
+        """,
+    )
 
-    @task(task_id="publish_tables")
-    def publish_tables(**context):
-        """Publishes the audited marts (fct_payments_daily) from the audit schema in one transaction:
+    publish_tables = PublishTablesOperator(
+        task_id="publish_tables",
+        pipeline=PIPELINE,
+        doc_md="""Publishes the audited marts (fct_payments_daily) from the audit schema in one transaction:
         readers never see unaudited rows.
-        """
-        return tasks.publish_tables(PIPELINE, context)
+        """,
+    )
 
-    @task(task_id="publish_report")
-    def publish_report(**context):
-        """Emails the executive report (Settled volume, Refund rate) to 1 recipient(s) and archives it
+    publish_report = PublishReportOperator(
+        task_id="publish_report",
+        pipeline=PIPELINE,
+        doc_md="""Emails the executive report (Settled volume, Refund rate) to 1 recipient(s) and archives it
         in the lake; a day already delivered is not emailed again.
-        """
-        return tasks.publish_report(PIPELINE, context)
+        """,
+    )
 
-    wait_for_source >> extract() >> load_raw() >> dbt_build() >> publish_tables() >> publish_report()
+    wait_for_source >> extract >> load_raw >> dbt_build >> publish_tables >> publish_report
