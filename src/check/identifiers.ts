@@ -5,6 +5,7 @@
  * and the audit, published and raw schemas must be three different schemas.
  */
 import type { CheckedSpec } from "../spec/schema.ts";
+import { warehouseTargetOf } from "../emit/targets/select.ts";
 import type { Reporter } from "./context.ts";
 
 export const PG_MAX_IDENTIFIER_BYTES = 63;
@@ -12,30 +13,19 @@ export const PG_MAX_IDENTIFIER_BYTES = 63;
 const bytes = (s: string) => Buffer.byteLength(s, "utf8");
 
 export function checkDerivedIdentifiers(spec: CheckedSpec, report: Reporter): void {
-  const wh = spec.warehouse;
   // Both dbt targets are always generated; on DuckDB pipelines the PostgreSQL one is named from the id.
-  const [base, path] = wh.kind === "postgres" ? [wh.schema, ["warehouse", "schema"]] : [spec.id, ["id"]];
-  const raw = wh.kind === "postgres" ? (wh.rawSchema ?? `${wh.schema}_raw`) : `${spec.id}_raw`;
-  const audit = `${base}_audit`;
+  const { base, basePath, audit, raw, distinct } = warehouseTargetOf(spec.warehouse.kind).derivedSchemas(spec);
   for (const name of [audit, raw]) {
     if (bytes(name) > PG_MAX_IDENTIFIER_BYTES)
       report.error(
         "DS1221",
-        path,
+        basePath,
         `the derived schema name '${name}' is ${bytes(name)} bytes; PostgreSQL truncates names to ${PG_MAX_IDENTIFIER_BYTES}`,
         `shorten it to at most ${PG_MAX_IDENTIFIER_BYTES - (bytes(name) - bytes(base))} characters, so '${name}' stays distinct`,
       );
   }
-  if (wh.kind === "postgres") {
-    const roles = [
-      ["published", wh.schema],
-      ["audit", audit],
-      ["raw", raw],
-    ] as const;
-    for (const [i, [role, name]] of roles.entries()) {
-      const clash = roles.slice(0, i).find(([, other]) => other === name);
-      if (clash)
-        report.error("DS1221", ["warehouse", role === "raw" ? "rawSchema" : "schema"], `the ${role} schema '${name}' is also the ${clash[0]} schema`, "write-audit-publish needs three different schemas");
-    }
+  for (const [i, { role, name, path }] of distinct.entries()) {
+    const clash = distinct.slice(0, i).find((other) => other.name === name);
+    if (clash) report.error("DS1221", path, `the ${role} schema '${name}' is also the ${clash.role} schema`, "write-audit-publish needs three different schemas");
   }
 }

@@ -7,6 +7,7 @@ import { formatDbtSql, formatReadinessSql } from "../sql/format-sql.ts";
 import { PARTITION_COLUMN } from "./types.ts";
 import type { ColumnTestIR, MaterializationIR, ModelIR, PipelineIR, SingularTestIR, SlaIR, TableIR, TaskIR, TestSeverity } from "./types.ts";
 import { byCodePoint } from "../util/code-point-order.ts";
+import { lakeTargetOf, warehouseTargetOf } from "../emit/targets/select.ts";
 
 export interface LowerInput {
   spec: CheckedSpec;
@@ -100,7 +101,7 @@ function lowerTasks(spec: CheckedSpec, models: ModelIR[], tests: SingularTestIR[
     { kind: "extract", id: "extract", upstream: ["wait_for_source"] },
   ];
   let last = "extract";
-  if (spec.warehouse.kind === "postgres") {
+  if (!warehouseTargetOf(spec.warehouse.kind).readsLake) {
     tasks.push({ kind: "load_raw", id: "load_raw", upstream: [last] });
     last = "load_raw";
   }
@@ -131,18 +132,8 @@ export function lower(input: LowerInput): PipelineIR {
       timeoutSeconds: spec.source.readiness.timeoutMinutes * 60,
       tables: lowerTables(spec),
     },
-    lake: spec.lake.kind === "local" ? { kind: "local", path: spec.lake.path ?? spec.id } : { kind: "s3", bucket: spec.lake.bucket, prefix: (spec.lake.prefix ?? spec.id).replace(/^\/+|\/+$/g, ""), connId: spec.lake.connId },
-    warehouse:
-      spec.warehouse.kind === "duckdb"
-        ? { kind: "duckdb", path: spec.warehouse.path ?? `${spec.id}.duckdb`, auditSchema: "audit", publishSchema: "main" }
-        : {
-            kind: "postgres",
-            connId: spec.warehouse.connId,
-            schema: spec.warehouse.schema,
-            rawSchema: spec.warehouse.rawSchema ?? `${spec.warehouse.schema}_raw`,
-            auditSchema: `${spec.warehouse.schema}_audit`,
-            publishSchema: spec.warehouse.schema,
-          },
+    lake: lakeTargetOf(spec.lake.kind).lower(spec),
+    warehouse: warehouseTargetOf(spec.warehouse.kind).lower(spec),
     dbt: { project: spec.id, target: spec.warehouse.kind },
     models,
     singularTests,

@@ -5,6 +5,14 @@ import { dbtEnv, type LakeTarget, type WarehouseTarget } from "./target.ts";
 const own = (ir: PipelineIR) => (ir.warehouse.kind === "duckdb" ? ir.warehouse : null);
 
 export const duckdbTarget: WarehouseTarget = {
+  lower: (spec) => {
+    const wh = spec.warehouse.kind === "duckdb" ? spec.warehouse : null;
+    return { kind: "duckdb", path: wh?.path ?? `${spec.id}.duckdb`, auditSchema: "audit", publishSchema: "main" };
+  },
+  readsLake: true,
+  // Only the placeholder PostgreSQL output every project carries is named from the id; DuckDB's own
+  // schemas are fixed and distinct.
+  derivedSchemas: (spec) => ({ base: spec.id, basePath: ["id"], audit: `${spec.id}_audit`, raw: `${spec.id}_raw`, distinct: [] }),
   profileOutput: (ir: PipelineIR, lake: LakeTarget) => ({
     type: "duckdb",
     path: dbtEnv("DAGSPEC_DUCKDB_PATH", ":memory:"),

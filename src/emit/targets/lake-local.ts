@@ -5,6 +5,7 @@ import type { LakeTarget } from "./target.ts";
 const own = (ir: PipelineIR) => (ir.lake.kind === "local" ? ir.lake : null);
 
 export const localLakeTarget: LakeTarget = {
+  lower: (spec) => ({ kind: "local", path: (spec.lake.kind === "local" ? spec.lake.path : undefined) ?? spec.id }),
   duckdbProfile: () => ({}),
   runtimeConfig: (ir) => ({ kind: "local", path: own(ir)!.path }),
   describe: (ir) => `local folder \`$DAGSPEC_LAKE_ROOT/${own(ir)!.path}\``,

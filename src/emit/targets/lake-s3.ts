@@ -5,6 +5,11 @@ import { dbtEnv, type LakeTarget } from "./target.ts";
 const own = (ir: PipelineIR) => (ir.lake.kind === "s3" ? ir.lake : null);
 
 export const s3LakeTarget: LakeTarget = {
+  lower: (spec) => {
+    if (spec.lake.kind !== "s3") throw new Error(`not an S3 lake: ${spec.lake.kind}`);
+    // No leading or trailing slash: the runtime joins bucket, prefix and the layout with one "/".
+    return { kind: "s3", bucket: spec.lake.bucket, prefix: (spec.lake.prefix ?? spec.id).replace(/^\/+|\/+$/g, ""), connId: spec.lake.connId };
+  },
   // Reads s3:// through fsspec (s3fs) registered on the connection: no httpfs extension download.
   duckdbProfile: () => ({
     filesystems: [

@@ -11,7 +11,11 @@ export const WAREHOUSE_TARGETS: Record<PipelineIR["warehouse"]["kind"], Warehous
   postgres: postgresTarget,
 };
 
-const LAKE_TARGETS: Record<PipelineIR["lake"]["kind"], LakeTarget> = { local: localLakeTarget, s3: s3LakeTarget };
+export const LAKE_TARGETS: Record<PipelineIR["lake"]["kind"], LakeTarget> = { local: localLakeTarget, s3: s3LakeTarget };
+
+/** By kind, for the compiler's stages that run before the IR exists (checks, lowering). */
+export const warehouseTargetOf = (kind: PipelineIR["warehouse"]["kind"]): WarehouseTarget => WAREHOUSE_TARGETS[kind];
+export const lakeTargetOf = (kind: PipelineIR["lake"]["kind"]): LakeTarget => LAKE_TARGETS[kind];
 
 export const warehouseTarget = (ir: PipelineIR): WarehouseTarget => WAREHOUSE_TARGETS[ir.warehouse.kind];
 export const lakeTarget = (ir: PipelineIR): LakeTarget => LAKE_TARGETS[ir.lake.kind];
