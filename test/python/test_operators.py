@@ -52,7 +52,7 @@ def test_each_step_is_a_dagspec_operator_that_renders_the_report_day(root: Path,
             assert isinstance(task, DagspecOperator), t["id"]
             assert task.operator_name == OPERATOR_OF_TASK[t["kind"]]
             assert task.ui_color != "#fff"
-            assert task.report_day == "{{ dagspec_window(logical_date)['report_day'] }}"
+            assert task.report_day == "{{ dagspec_window(logical_date).report_day }}"
             done = rendered(task)
             assert done.report_day == day
             # Every field the UI shows is JSON, and the day is in the fields that depend on it.

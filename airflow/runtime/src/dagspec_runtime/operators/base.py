@@ -23,7 +23,7 @@ __all__ = ["REPORT_DAY", "DagspecOperator"]
 
 # The run's report day (YYYY-MM-DD) through the macro a generated DAG registers: the same function
 # of the logical date (``dagspec_runtime.days.report_day``) that the steps use.
-REPORT_DAY = "{{ dagspec_window(logical_date)['report_day'] }}"
+REPORT_DAY = "{{ dagspec_window(logical_date).report_day }}"
 
 
 class DagspecOperator(BaseOperator):
