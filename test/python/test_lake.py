@@ -111,3 +111,22 @@ def test_stale_local_staging_is_removed(local_lake: Lake) -> None:
     assert not old.exists() and Path(writer.scratch_dir).is_dir()  # a live staging dir stays
     assert local_lake.remove_stale_staging() == 0
     writer.abort()
+
+
+def test_staging_of_a_dead_process_goes_with_the_next_commit(local_lake: Lake) -> None:
+    """A killed run's staging (this host, its process gone) is removed by the next commit, however
+    young; a live process's is kept."""
+    import socket
+    import subprocess
+
+    host = socket.gethostname().replace("-", "_")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    killed = Path(local_lake.path(f"_tmp/{host}-{dead.pid}-deadbeef"))
+    alive = Path(local_lake.path(f"_tmp/{host}-{os.getpid()}-cafe"))
+    for d in (killed, alive):
+        d.mkdir(parents=True)
+        (d / ".part-00000.inprogress").write_bytes(b"half")
+    writer = local_lake.begin_partition("raw/t/ds=2026-03-08", manifest_name="_manifest.json")
+    writer.commit(b"{}")
+    assert not killed.exists() and alive.is_dir()

@@ -200,6 +200,7 @@ class Lake(abc.ABC):
             writer._done = True
             with writer.naming_errors("cleaning up after committing"):
                 writer._finish(manifest)
+        self.remove_stale_staging()  # what killed attempts left, now that this one committed
 
     def _invalidate(self, rel: str) -> None:
         """Forget cached listings under ``rel`` (storages that cache them override this)."""

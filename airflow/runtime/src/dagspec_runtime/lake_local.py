@@ -15,6 +15,7 @@ import errno
 import logging
 import os
 import shutil
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -80,8 +81,10 @@ class LocalLake(Lake):
     def remove_stale_staging(self, older_than_s: float = STALE_STAGING_S) -> int:
         """Delete staging directories left by killed runs; returns how many.
 
-        Readers never see them (they live outside ``raw/``), but they hold disk. Age is what tells
-        a dead run's leftovers from a live run's work in progress.
+        Readers never see them (they live outside ``raw/``), but they hold disk. A staging
+        directory is named after the host and process that made it (``<host>-<pid>-<token>``), so
+        one of this host whose process is gone is a dead run's; for the others (another host on a
+        shared folder, or names from before) age tells a dead run's leftovers from work in progress.
         """
         staging = self.path(STAGING_DIR)
         if not os.path.isdir(staging):
@@ -89,7 +92,7 @@ class LocalLake(Lake):
         cutoff = time.time() - older_than_s
         removed = 0
         for entry in os.scandir(staging):
-            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+            if _owner_is_gone(entry.name) or entry.stat(follow_symlinks=False).st_mtime < cutoff:
                 shutil.rmtree(entry.path, ignore_errors=True)
                 removed += 1
         if removed:
@@ -107,7 +110,7 @@ class LocalPartitionWriter(PartitionWriter):
     ) -> None:
         # Staging inside the lake root keeps the final rename on one filesystem, and outside raw/
         # keeps it out of every reader's glob.
-        scratch = lake.path(f"{STAGING_DIR}/{uuid.uuid4().hex}")
+        scratch = lake.path(f"{STAGING_DIR}/{_HOST}-{os.getpid()}-{uuid.uuid4().hex}")
         try:
             os.makedirs(scratch)
         except OSError as exc:
@@ -148,6 +151,24 @@ class LocalPartitionWriter(PartitionWriter):
 
     def _finish(self, manifest: bytes) -> None:
         shutil.rmtree(self.scratch_dir, ignore_errors=True)  # the previous partition, if any
+
+
+_HOST = socket.gethostname().replace("-", "_")  # no '-': it separates the fields of the name
+
+
+def _owner_is_gone(name: str) -> bool:
+    """Whether the staging directory ``name`` was made on this host by a process that has ended."""
+    host, _, rest = name.partition("-")
+    pid, _, _ = rest.partition("-")
+    if host != _HOST or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def _fsync_dir(path: str) -> None:
