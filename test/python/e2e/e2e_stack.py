@@ -136,6 +136,7 @@ class Stack:
     airflow_db: str
     warehouse_db: str
     smtp: SmtpOutbox
+    smtp_engineers: SmtpOutbox  # the relay of pipelines that name one for the engineers (smtp_engineers)
     pagerduty: PagerDutyReceiver
     s3_endpoint: str | None
     env: dict[str, str]
@@ -310,6 +311,7 @@ def open_stack(
         for db in dbs.values():
             cleanup.callback(drop_db, db)
         smtp, smtp_port = cleanup.enter_context(smtp_server(tmp_path / "outbox"))
+        smtp_engineers, engineers_port = cleanup.enter_context(smtp_server(tmp_path / "outbox-engineers"))
         pagerduty, pd_url = cleanup.enter_context(pagerduty_server())
         layout = Layout(
             home=tmp_path / "airflow",
@@ -324,6 +326,7 @@ def open_stack(
             "app_db": connections.postgres_connection(postgres.url(dbs["source"])),
             "warehouse_db": connections.postgres_connection(postgres.url(dbs["warehouse"])),
             "smtp_default": connections.smtp_connection(smtp_port, retry_limit=0, timeout=5),
+            "smtp_engineers": connections.smtp_connection(engineers_port, retry_limit=0, timeout=5),
             "pagerduty_default": connections.pagerduty_connection(pd_url, ROUTING_KEY),
         }
         if s3_endpoint:
@@ -342,6 +345,7 @@ def open_stack(
             airflow_db=dbs["airflow"],
             warehouse_db=dbs["warehouse"],
             smtp=smtp,
+            smtp_engineers=smtp_engineers,
             pagerduty=pagerduty,
             s3_endpoint=s3_endpoint,
             env=env,
