@@ -138,7 +138,7 @@ America/New_York).
 ## SLA
 Delivered by **08:00 America/New_York**. At risk at 30 min before: PagerDuty (`pagerduty_default`,
 critical); missed: PagerDuty again on the same incident (one per pipeline and day).
-Failures page PagerDuty and email data-eng@example.com.
+Failures page PagerDuty and email data-eng@example.com (through `smtp_default`) at the same time.
 
 ## Quality gates
 dbt tests of error severity block publishing; warn-severity results are shown in the report.
@@ -315,7 +315,8 @@ with DAG(
         task_id="publish_report",
         pipeline=PIPELINE,
         doc_md="""Emails the executive report (Revenue, Orders, Average order value, Daily active users) to 2
-        recipient(s) and archives it in the lake; a day already delivered is not emailed again.
+        recipient(s) and archives it in the lake; a day already delivered is not emailed again
+        unless a re-run changes its numbers (then once more, marked Corrected).
         """,
     )
 

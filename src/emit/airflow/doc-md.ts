@@ -19,7 +19,7 @@ export function docMd(ir: PipelineIR): string {
   const sla = ir.sla
     ? [
         `Delivered by **${ir.sla.deliverBy} ${ir.schedule.timezone}**. At risk at ${ir.sla.atRiskLeadMinutes} min before: PagerDuty (\`${ir.sla.pagerdutyConnId}\`, ${ir.sla.pagerdutySeverity}); missed: PagerDuty again on the same incident (one per pipeline and day).`,
-        `Failures page PagerDuty and email ${ir.sla.engineers.join(", ")}.`,
+        `Failures page PagerDuty and email ${ir.sla.engineers.join(", ")} (through \`${ir.sla.smtpConnId}\`) at the same time.`,
       ]
     : ["No SLA declared."];
   return [

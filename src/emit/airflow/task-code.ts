@@ -20,7 +20,7 @@ function taskDoc(ir: PipelineIR, task: TaskIR): string {
     case "publish_tables":
       return `Publishes the audited marts (${task.models.join(", ") || "none"}) from the audit schema in one transaction: readers never see unaudited rows.`;
     case "publish_report":
-      return `Emails the executive report (${ir.report.kpis.map((k) => k.label).join(", ")}) to ${ir.report.recipients.length} recipient(s) and archives it in the lake; a day already delivered is not emailed again.`;
+      return `Emails the executive report (${ir.report.kpis.map((k) => k.label).join(", ")}) to ${ir.report.recipients.length} recipient(s) and archives it in the lake; a day already delivered is not emailed again${ir.report.corrections === "send" ? " unless a re-run changes its numbers (then once more, marked Corrected)" : "; a re-run that changes its numbers alerts the engineers"}.`;
     default: {
       const never: never = task;
       throw new Error(`no emitter for task ${JSON.stringify(never)}`);

@@ -221,7 +221,8 @@ with DAG(
         task_id="publish_report",
         pipeline=PIPELINE,
         doc_md="""Emails the executive report (Rows) to 1 recipient(s) and archives it in the lake; a day
-        already delivered is not emailed again.
+        already delivered is not emailed again unless a re-run changes its numbers (then once more,
+        marked Corrected).
         """,
     )
 

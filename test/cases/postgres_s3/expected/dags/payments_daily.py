@@ -103,7 +103,7 @@ Each run reports on the local calendar day 1 day(s) before its scheduled start (
 ## SLA
 Delivered by **10:00 UTC**. At risk at 30 min before: PagerDuty (`pagerduty_finance`, critical);
 missed: PagerDuty again on the same incident (one per pipeline and day).
-Failures page PagerDuty and email finance-data@example.com.
+Failures page PagerDuty and email finance-data@example.com (through `smtp_alerts`) at the same time.
 
 ## Quality gates
 dbt tests of error severity block publishing; warn-severity results are shown in the report.
@@ -256,7 +256,8 @@ with DAG(
         task_id="publish_report",
         pipeline=PIPELINE,
         doc_md="""Emails the executive report (Settled volume, Refund rate) to 1 recipient(s) and archives it
-        in the lake; a day already delivered is not emailed again.
+        in the lake; a day already delivered is not emailed again; a re-run that changes its numbers
+        alerts the engineers.
         """,
     )
 

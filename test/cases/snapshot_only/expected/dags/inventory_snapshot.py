@@ -201,7 +201,8 @@ with DAG(
         task_id="publish_report",
         pipeline=PIPELINE,
         doc_md="""Emails the executive report (Stock value, Units on hand) to 1 recipient(s) and archives it
-        in the lake; a day already delivered is not emailed again.
+        in the lake; a day already delivered is not emailed again unless a re-run changes its
+        numbers (then once more, marked Corrected).
         """,
     )
 

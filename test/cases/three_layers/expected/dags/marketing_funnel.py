@@ -128,7 +128,8 @@ America/Los_Angeles).
 ## SLA
 Delivered by **09:30 America/Los_Angeles**. At risk at 45 min before: PagerDuty (`pd_growth`,
 error); missed: PagerDuty again on the same incident (one per pipeline and day).
-Failures page PagerDuty and email growth-data@example.com, oncall@example.com.
+Failures page PagerDuty and email growth-data@example.com, oncall@example.com (through
+`smtp_marketing`) at the same time.
 
 ## Quality gates
 dbt tests of error severity block publishing; warn-severity results are shown in the report.
@@ -282,7 +283,8 @@ with DAG(
         task_id="publish_report",
         pipeline=PIPELINE,
         doc_md="""Emails the executive report (Sessions, Signups, Conversion, Cost per signup) to 1
-        recipient(s) and archives it in the lake; a day already delivered is not emailed again.
+        recipient(s) and archives it in the lake; a day already delivered is not emailed again
+        unless a re-run changes its numbers (then once more, marked Corrected).
         """,
     )
 
