@@ -2,8 +2,9 @@
 
 The seed pipeline runs GOOD_DAY twice on one stack (``dags test`` replaces the first DAG run of
 that logical date, as clearing and re-running a day does). Then:
-- every file under raw/ and reports/ is byte-for-byte the same (the gate's verdict included; dbt's
-  per-invocation run_results.json and manifest.json are kept outside the lake, one folder per run);
+- every file under raw/, _days/ (the day's commit record) and reports/ is byte-for-byte the same
+  (the gate's verdict included; dbt's per-invocation run_results.json and manifest.json are kept
+  outside the lake, one folder per run);
 - the published fact rows are the same (and right);
 - the executives got exactly one email; PagerDuty heard one "resolve" and no trigger.
 
@@ -68,9 +69,10 @@ def test_rerun_same_day_is_idempotent(two_runs: TwoRuns) -> None:
     stack, first, second = two_runs.stack, two_runs.first, two_runs.second
     assert len(stack.runs) == 2 and all(r.returncode == 0 for r in stack.runs)
 
-    # The same files, under raw/ and reports/ and nowhere else.
+    # The same files, under raw/, _days/ (the day's commit record) and reports/ and nowhere else.
     assert sorted(second) == sorted(first)
-    assert {name.split("/", 1)[0] for name in first} == {"raw", "reports"}
+    assert {name.split("/", 1)[0] for name in first} == {"_days", "raw", "reports"}
+    assert f"_days/ds={GOOD_DAY}.json" in first
     assert any(name.startswith("raw/orders/") and name.endswith(".parquet") for name in first)
 
     # Byte-identical, every file.
