@@ -20,21 +20,32 @@ import { checkPublishGates } from "./publish-gates.ts";
 import { checkDerivedIdentifiers } from "./identifiers.ts";
 import { checkReadinessSql } from "./readiness-sql.ts";
 import { checkExpressionTests } from "./expression-tests.ts";
+import { checkHistorySourceReads, checkHistoryTables, historyModels } from "./history.ts";
 
 export function compileSpec(root: string, specFile: string, raw: Record<string, unknown>, report: Reporter): PipelineIR | undefined {
-  const spec = checkShape(raw, report);
-  if (!spec) return undefined;
+  const checked = checkShape(raw, report);
+  if (!checked) return undefined;
   const before = report.diagnostics.length;
+  checkHistoryTables(checked, report);
+  // The models the compiler writes for history tables join the user's (unless a name is taken,
+  // reported above), so ref(), relationships tests and the graph see them like any other model.
+  const generated = historyModels(checked).filter((g) => !Object.hasOwn(checked.models, g.name));
+  const spec = { ...checked, models: { ...Object.fromEntries(generated.map((g) => [g.name, g.model])), ...checked.models } };
 
   const resolved = new Map<string, ResolvedSql>();
   const sqlCtx = (path: (string | number)[]) => ({ root, specFile, sourceName: spec.source.name, path, report });
   const deps = new Map<string, SqlDeps>();
   const testDeps = new Map<string, SqlDeps>();
-  for (const [name, m] of Object.entries(spec.models)) {
+  for (const g of generated) {
+    resolved.set(`model:${g.name}`, { text: g.sql, file: null });
+    deps.set(g.name, { refs: [], sources: g.sources, outputs: null });
+  }
+  for (const [name, m] of Object.entries(checked.models)) {
     const sql = resolveSql(m.sql as SqlInput, sqlCtx(["models", name, "sql"]));
     if (!sql) continue;
     resolved.set(`model:${name}`, sql);
     const d = checkSql(spec, { kind: "model", name }, sql, ["models", name, "sql"], report);
+    if (d) checkHistorySourceReads(spec, { kind: "model", name }, d.sources, ["models", name, "sql"], report);
     if (d) deps.set(name, d);
   }
   for (const [name, t] of Object.entries(spec.tests)) {
@@ -42,6 +53,7 @@ export function compileSpec(root: string, specFile: string, raw: Record<string, 
     if (!sql) continue;
     resolved.set(`test:${name}`, sql);
     const d = checkSql(spec, { kind: "test", name }, sql, ["tests", name, "sql"], report);
+    if (d) checkHistorySourceReads(spec, { kind: "test", name }, d.sources, ["tests", name, "sql"], report);
     if (d) testDeps.set(name, d);
   }
 

@@ -20,6 +20,7 @@ export function sqlHelpers(sourceName: string) {
     source: (table: string) => `{{ source('${sourceName}', '${table}') }}`,
     ref: (model: string) => `{{ ref('${model}') }}`,
     ds: `'{{ var("ds") }}'`,
+    current: (table: string) => `{{ ref('${table}_current') }}`,
     ifIncremental: (sql: string) => `{% if is_incremental() %} ${sql} {% endif %}`,
   };
 }

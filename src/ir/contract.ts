@@ -30,8 +30,9 @@ const table = z.strictObject({
   schema: name,
   columns: z.array(column).min(1),
   primary_key: z.array(name).min(1),
-  mode: z.enum(["incremental", "snapshot"]),
-  /** The column that places a row in a report day; null for snapshots. */
+  /** history: rows whose cursor is at or after the report day's start (the whole table for a base). */
+  mode: z.enum(["incremental", "snapshot", "history"]),
+  /** The column that places a row in a report day (incremental) or marks its change (history); null for snapshots. */
   cursor_column: name.nullable(),
 });
 

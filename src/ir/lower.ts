@@ -43,7 +43,7 @@ function lowerTables(spec: CheckedSpec): TableIR[] {
       columns: Object.entries(t.columns).map(([n, type]) => ({ name: n, type })),
       primaryKey: [...t.primaryKey],
       mode: t.extract.mode,
-      cursorColumn: t.extract.mode === "incremental" ? t.extract.cursor : null,
+      cursorColumn: t.extract.mode === "snapshot" ? null : t.extract.cursor,
     }));
 }
 

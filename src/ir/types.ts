@@ -70,7 +70,8 @@ export interface TableIR {
   description: string | null;
   columns: ColumnIR[];
   primaryKey: string[];
-  mode: "incremental" | "snapshot";
+  /** incremental: the day's rows by cursor; snapshot: the whole table; history: rows changed since the day began. */
+  mode: "incremental" | "snapshot" | "history";
   cursorColumn: string | null;
 }
 

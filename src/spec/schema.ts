@@ -69,6 +69,7 @@ const table = z
     extract: z.discriminatedUnion("mode", [
       z.object({ mode: z.literal("incremental"), cursor: ident("column name") }).strict(),
       z.object({ mode: z.literal("snapshot") }).strict(),
+      z.object({ mode: z.literal("history"), cursor: ident("column name") }).strict(),
     ]),
   })
   .strict();

@@ -39,6 +39,20 @@ export type ExtractMode<C extends string> =
   | {
       /** Copy the whole table every run (small dimension tables). Example: `{ mode: "snapshot" }`. */
       mode: "snapshot";
+    }
+  | {
+      /**
+       * A dimension kept as a history (SCD type 2): each run copies only the rows whose `cursor`
+       * (a `timestamptz` the application sets on every insert and update, e.g. `updated_at`) is at or
+       * after the start of the report day, and the first run (or the first after a missing day)
+       * copies the whole table. dbt merges them into `<table>_history` (one row per version, with
+       * `valid_from`, `valid_to`, `is_current`), and `q.current("<table>")` reads the rows as of
+       * the report day, exactly as a snapshot taken by that day's run would hold them. Rows deleted
+       * in the source are not seen: delete by setting a flag and the cursor.
+       * Example: `{ mode: "history", cursor: "updated_at" }`.
+       */
+      mode: "history";
+      cursor: C;
     };
 
 export interface TableSpec<Cols extends Record<string, ColumnType> = Record<string, ColumnType>> {
@@ -103,6 +117,11 @@ export interface SqlContext<TableName extends string, ModelName extends string> 
   ref(model: ModelName): string;
   /** `{{ var('ds') }}` quoted as a SQL date literal: the run's report day. */
   readonly ds: string;
+  /**
+   * The rows of a `mode: "history"` table as of the run's report day: `{{ ref('<table>_current') }}`,
+   * a view over the lake holding each key's latest version that day's extract saw.
+   */
+  current(table: TableName): string;
   /** `{% if is_incremental() %}`…`{% endif %}` around `sql`: a filter used only on incremental runs. */
   ifIncremental(sql: string): string;
 }

@@ -135,3 +135,27 @@ def test_a_dag_compiled_for_the_next_contract_fails_its_import(tmp_path: Path) -
     assert (
         f"runtime contract {CONTRACT_VERSION + 1}" in error and f"speaks contract {CONTRACT_VERSION}" in error
     )
+
+
+def test_a_history_table_parses_and_its_cursor_is_checked() -> None:
+    """``mode: "history"`` (a dimension kept by its change cursor) is part of the contract."""
+    from dagspec_runtime.spec import parse_tables
+
+    config = compiled_config("duckdb")
+    table = {
+        "name": "users",
+        "schema": "app",
+        "columns": [{"name": "id", "type": "bigint"}, {"name": "updated_at", "type": "timestamptz"}],
+        "primary_key": ["id"],
+        "mode": "history",
+        "cursor_column": "updated_at",
+    }
+    config["source"]["tables"] = [*config["source"]["tables"], table]
+    (users,) = (t for t in load_pipeline(config).source.tables if t.name == "users")
+    assert users.mode == "history" and users.cursor_column == "updated_at"
+    assert parse_tables([users])[0].cursor_column == "updated_at"
+    with pytest.raises(ValueError, match="must be timestamptz"):
+        dated = [{"name": "id", "type": "bigint"}, {"name": "updated_at", "type": "date"}]
+        parse_tables([{**table, "columns": dated}])
+    with pytest.raises(ContractError, match="not one of"):
+        load_pipeline({**config, "source": {**config["source"], "tables": [{**table, "mode": "scd"}]}})

@@ -7,12 +7,19 @@ import { warehouseTarget } from "../targets/select.ts";
 import { pyDocBody, pyLiteral, pyStr } from "../python.ts";
 import { wrapText } from "../text.ts";
 
+/** How the extract takes a table, as the task's docs say it. */
+const TAKEN: Record<PipelineIR["source"]["tables"][number]["mode"], (cursor: string | null) => string> = {
+  incremental: (c) => `rows of the report day by \`${c}\``,
+  snapshot: () => "full snapshot",
+  history: (c) => `rows changed since the report day began, by \`${c}\`, merged into a history`,
+};
+
 function taskDoc(ir: PipelineIR, task: TaskIR): string {
   switch (task.kind) {
     case "wait_for_source":
       return `Waits (reschedule mode, holding no worker slot) until the readiness query on connection \`${ir.source.connId}\` returns true for the report day; fails the run after ${ir.source.timeoutSeconds / 60} minutes.`;
     case "extract":
-      return `Copies ${ir.source.tables.map((t) => `\`${t.schema}.${t.name}\` (${t.mode === "incremental" ? `rows of the report day by \`${t.cursorColumn}\`` : "full snapshot"})`).join(", ")} from one consistent snapshot into the lake as Parquet, atomically per partition.`;
+      return `Copies ${ir.source.tables.map((t) => `\`${t.schema}.${t.name}\` (${TAKEN[t.mode](t.cursorColumn)})`).join(", ")} from one consistent snapshot into the lake as Parquet, atomically per partition.`;
     case "load_raw":
       return `Loads the report day's lake partitions into the warehouse schema \`${warehouseTarget(ir).rawSchema(ir)}\`.`;
     case "dbt_build":

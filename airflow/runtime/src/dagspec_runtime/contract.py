@@ -67,8 +67,8 @@ class Table:
     schema: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
-    mode: Literal["incremental", "snapshot"]
-    cursor_column: str | None
+    mode: Literal["incremental", "snapshot", "history"]
+    cursor_column: str | None  # incremental: places a row in a day; history: marks its change
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from dagspec_runtime.manifest import (
     dumps,
     partition_dir,
     read_day,
+    read_manifest,
 )
 from dagspec_runtime.spec import TableSpec, parse_tables
 
@@ -96,7 +97,9 @@ def extract_to_lake(
     """Extract ``tables`` for report day ``ds`` into ``<lake>/raw/<table>/ds=<ds>/``.
 
     Incremental tables take rows whose cursor column lies in the local day ``ds`` of ``timezone``
-    (``[start, end)`` for timestamps, ``= ds`` for dates); snapshot tables take all rows.
+    (``[start, end)`` for timestamps, ``= ds`` for dates); snapshot tables take all rows; history
+    tables take the rows whose cursor is at or after the day's start, or all rows when the day
+    before has no partition to build on (see ``_history_base``).
     ``on_table_extracted(table, summary)`` is called after each table is staged and reconciled,
     while the source transaction is still open (progress reporting; tests use it to interleave
     concurrent writes). Returns ``{table: {rows, bytes, files, manifest, manifest_sha256, seconds}}``.
@@ -117,6 +120,8 @@ def extract_to_lake(
     manifests: dict[str, dict[str, Any]] = {}
     summary: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
+    # Decided before the source is read, from what the lake held when the run began.
+    bases = {s.name: _history_base(lake, s, day) for s in specs if s.mode == "history"}
 
     def committed(table: str) -> Callable[[], set[str]]:
         """The files of ``table`` that the committed day lists: an abort must keep them."""
@@ -145,6 +150,7 @@ def extract_to_lake(
                 timezone=timezone,
                 row_group_rows=row_group_rows,
                 file_rows=file_rows,
+                history_base=bases.get(spec.name, False),
             )
         except OSError as exc:
             writer.abort()
@@ -304,14 +310,39 @@ def _snapshot_cursor(conninfo: str, snapshot: str) -> Iterator[psycopg.Cursor[An
 # -- one table ---------------------------------------------------------------------------------
 
 
-def _predicate(spec: TableSpec, day: date, timezone: str) -> tuple[sql.Composable, dict[str, str] | None]:
+def _history_base(lake: Lake, spec: TableSpec, day: date) -> bool:
+    """Whether a history table's partition for ``day`` must hold the whole table (a base).
+
+    Changed rows alone are enough only on top of the day before's partition, taken from the same
+    columns as a whole table or as changes: then every row unchanged since that day began is in an
+    earlier partition. The first day, a day after a gap (a day never extracted, or extracted
+    before the table was kept as a history) and a day after a change of columns take the whole table.
+    A parallel backfill whose day before is not committed yet takes a base too: costlier, never wrong.
+    """
+    try:
+        before = read_manifest(lake, spec.name, (day - timedelta(days=1)).isoformat())
+    except FileNotFoundError:
+        return True
+    columns = [{"name": c.name, "type": c.pg_type} for c in spec.columns]
+    return before.get("mode") not in ("history", "snapshot") or before.get("columns") != columns
+
+
+def _predicate(
+    spec: TableSpec, day: date, timezone: str, *, history_base: bool = False
+) -> tuple[sql.Composable, dict[str, str] | None]:
     """The WHERE clause selecting the day's rows, and the window to record in the manifest."""
     from psycopg import sql
 
-    if spec.mode == "snapshot":
+    if spec.mode == "snapshot" or (spec.mode == "history" and history_base):
         return sql.SQL("true"), None
     assert spec.cursor_column is not None
     cursor = sql.Identifier(spec.cursor_column)
+    if spec.mode == "history":
+        # No upper bound: rows changed after the day ended but before this run are taken in their
+        # newest form, as a snapshot taken now would hold them (their earlier form is gone).
+        start, _ = day_bounds(day, timezone)
+        where = sql.SQL("{c} >= {s}").format(c=cursor, s=sql.Literal(start))
+        return where, {"since": start.isoformat()}
     cursor_type = spec.column(spec.cursor_column).pg_type
     if cursor_type == "date":
         return sql.SQL("{} = {}").format(cursor, sql.Literal(day)), {"date": day.isoformat()}
@@ -336,11 +367,12 @@ def _extract_table(
     timezone: str,
     row_group_rows: int,
     file_rows: int,
+    history_base: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     from psycopg import sql
 
     started = time.perf_counter()
-    where, window = _predicate(spec, day, timezone)
+    where, window = _predicate(spec, day, timezone, history_base=history_base)
     source = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.name))
     select = sql.SQL("SELECT {cols} FROM {src} WHERE {where} ORDER BY {pk}").format(
         cols=sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names),
@@ -385,6 +417,7 @@ def _extract_table(
         "mode": spec.mode,
         "cursor_column": spec.cursor_column,
         "window": window,
+        "taken": _taken(spec, history_base),
         "primary_key": list(spec.primary_key),
         "columns": [{"name": c.name, "type": c.pg_type} for c in spec.columns],
         "rows": written,
@@ -405,7 +438,20 @@ def _extract_table(
         elapsed,
         written / max(elapsed, 1e-9),
     )
-    return manifest, {"rows": written, "bytes": size, "files": files, "seconds": round(elapsed, 3)}
+    return manifest, {
+        "rows": written,
+        "bytes": size,
+        "files": files,
+        "seconds": round(elapsed, 3),
+        "taken": manifest["taken"],
+    }
+
+
+def _taken(spec: TableSpec, history_base: bool) -> str:
+    """How the partition was taken, as the manifest and the report's freshness section say it."""
+    if spec.mode == "incremental":
+        return "day_rows"
+    return "changed_rows" if spec.mode == "history" and not history_base else "whole_table"
 
 
 def _copy_chunks(cur: psycopg.Cursor[Any], statement: sql.Composable) -> Iterator[bytearray]:

@@ -4,7 +4,11 @@ A table dict looks like::
 
     {"name": "orders", "schema": "app",
      "columns": [{"name": "id", "type": "bigint"}, ...],
-     "primary_key": ["id"], "mode": "incremental" | "snapshot", "cursor_column": "created_at" | None}
+     "primary_key": ["id"], "mode": "incremental" | "snapshot" | "history",
+     "cursor_column": "created_at" | None}
+
+``history`` tables are taken by a change cursor (a timestamptz such as ``updated_at``): the rows
+changed since the report day began, or the whole table when the day before has no partition.
 
 Column types come from a closed list. Each one maps explicitly to an Arrow type (never inferred
 from data, so an all-NULL day still has the right schema) and to a canonical Postgres DDL spelling
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Column", "TableSpec", "parse_tables"]
 
-Mode = Literal["incremental", "snapshot"]
+Mode = Literal["incremental", "snapshot", "history"]
 
 _SIMPLE_TYPES = {
     "bigint",
@@ -125,8 +129,10 @@ class TableSpec:
         if missing := [k for k in primary_key if k not in names]:
             raise ValueError(f"table {name}: primary key columns not in columns: {missing}")
         mode = raw.get("mode")
-        if mode not in ("incremental", "snapshot"):
-            raise ValueError(f"table {name}: mode must be 'incremental' or 'snapshot', got {mode!r}")
+        if mode not in ("incremental", "snapshot", "history"):
+            raise ValueError(
+                f"table {name}: mode must be 'incremental', 'snapshot' or 'history', got {mode!r}"
+            )
         cursor = raw.get("cursor_column")
         if mode == "incremental":
             if cursor not in names:
@@ -134,13 +140,18 @@ class TableSpec:
             cursor_type = next(c.pg_type for c in columns if c.name == cursor)
             if cursor_type not in ("timestamptz", "timestamp", "date"):
                 raise ValueError(f"table {name}: cursor column {cursor} is {cursor_type}, not a date/time")
+        if mode == "history":
+            if cursor not in names:
+                raise ValueError(f"table {name}: history needs a cursor_column among the columns")
+            if next(c.pg_type for c in columns if c.name == cursor) != "timestamptz":
+                raise ValueError(f"table {name}: history cursor column {cursor} must be timestamptz")
         return cls(
             name=name,
             schema=_name(raw.get("schema") or "public", "schema name"),
             columns=columns,
             primary_key=primary_key,
             mode=mode,
-            cursor_column=cursor if mode == "incremental" else None,
+            cursor_column=None if mode == "snapshot" else cursor,
         )
 
     @property
