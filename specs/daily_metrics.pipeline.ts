@@ -61,9 +61,11 @@ export default definePipeline({
       users: {
         schema: "app",
         description: "Registered users.",
-        columns: { id: "bigint", email: "text", country: "text", created_at: "timestamptz" },
+        columns: { id: "bigint", email: "text", country: "text", created_at: "timestamptz", updated_at: "timestamptz" },
         primaryKey: ["id"],
-        extract: { mode: "snapshot" },
+        // A few thousand of a million users change a day: copy those, not the whole table, and
+        // keep every version in users_history (the app sets updated_at on every write).
+        extract: { mode: "history", cursor: "updated_at" },
       },
       orders: {
         schema: "app",
@@ -93,11 +95,10 @@ export default definePipeline({
   models: {
     stg_users: {
       layer: "staging",
-      description: "Users as of the report day's snapshot.",
+      description: "Users as of the report day.",
       sql: (q) => `
         select id as user_id, email, country, created_at
-        from ${q.source("users")}
-        where ds = ${q.ds}
+        from ${q.current("users")}
       `,
       columns: {
         user_id: { description: "User id.", tests: ["unique", "not_null"] },

@@ -11,7 +11,9 @@ Comparisons:
 - extract of one day of orders (1M and 5M rows) into Parquet: dagspec's extract vs ``psql \\copy``
   of the same query to /dev/null (the practical ceiling) vs the pandas path SqlToS3Operator takes
   vs an ADBC ``fetch_arrow_table`` + ``write_table`` script (in a scratch venv made here);
-- ``gen build`` of the seed spec and of 50 pipelines, each a fresh process.
+- ``gen build`` of the seed spec and of 50 pipelines, each a fresh process;
+- the seed's ``users`` for one report day of a 60-day demo source (``node bin/demo-shop.js``):
+  copied whole (``mode: "snapshot"``) vs only its changed rows (``mode: "history"``).
 """
 
 from __future__ import annotations
@@ -336,6 +338,61 @@ def gen_section(reps: int, scratch: Path, compare: list[tuple[str, str]]) -> dic
     return {"contenders": results}
 
 
+# -- users: snapshot vs history --------------------------------------------------------------
+
+USERS_DB = "dagspec_bench_users"
+USERS_DAYS = 60
+USERS_END_DAY = "2026-11-26"
+
+
+def users_section(reps: int, scratch: Path) -> dict[str, Any]:
+    """One report day of ``app.users`` after 60 days of a demo source, both ways.
+
+    The demo generator (re-used when already seeded with the same parameters) writes users who sign
+    up every day and a few per mille who change their profile each day, with ``updated_at``. The
+    report day is the source's last day, so its changed rows are one day's changes, as in daily
+    operation (an earlier day would also hold every later change, the source keeping only the
+    newest form of a row). The history run builds on the day before's partition, extracted once.
+    """
+    url = f"postgresql://postgres@127.0.0.1:5432/{USERS_DB}"
+    log(f"\nusers: demo source of {USERS_DAYS} days through {USERS_END_DAY} ({USERS_DB})")
+    subprocess.run(
+        ["node", str(REPO / "bin" / "demo-shop.js"), "--database-url", url, "--days", str(USERS_DAYS),
+         "--end-day", USERS_END_DAY],
+        check=True, cwd=REPO, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    conninfo = f"host=127.0.0.1 port=5432 user=postgres dbname={USERS_DB}"
+    day = USERS_END_DAY
+    before = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+    script = str(HERE / "users_contenders.py")
+    lakes = {mode: scratch / f"users-{mode}" for mode in ("snapshot", "history")}
+    # The day before, once and untimed: the partition a changed-rows day builds on.
+    subprocess.run([PYTHON, script, "history", conninfo, before, str(lakes["history"])], check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    contenders = [
+        Contender(
+            f"users as {mode}",
+            [PYTHON, script, mode, conninfo, day, str(lakes[mode])],
+            shown=f".venv/bin/python test/bench/users_contenders.py {mode} <{USERS_DB}> {day} <lake>",
+        )
+        for mode in ("snapshot", "history")
+    ]
+    log(f"\nusers of {day}, {reps} interleaved rounds")
+    runs = interleaved(contenders, reps, log)
+    import psycopg
+
+    with psycopg.connect(conninfo) as conn:
+        (table_rows,) = conn.execute("SELECT count(*) FROM app.users").fetchone() or (0,)
+    results = []
+    for c in contenders:
+        rs = runs[c.name]
+        s = summarise(rs, seconds=lambda r: r.report["seconds"])
+        last = rs[-1].report
+        results.append({"name": c.name, "command": c.shown, **s, "rows": last["rows"],
+                        "bytes": last["bytes"], "taken": last["taken"]})  # fmt: skip
+    return {"day": day, "days": USERS_DAYS, "table_rows": table_rows, "contenders": results}
+
+
 # -- report ------------------------------------------------------------------------------------
 
 
@@ -391,6 +448,21 @@ def render(report: dict[str, Any]) -> str:
                 f"| {c['peak_rss_mib_median']:.0f} | `{c['command']}` |"
             )
         lines += [""]
+    if "users" in report:
+        u = report["users"]
+        lines += [
+            f"## users per report day ({u['day']}, after {u['days']} days: {u['table_rows']:,} users)",
+            "",
+            "| how taken | runs | rows | lake MiB | median s | min s | peak RSS MiB | command |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for c in u["contenders"]:
+            lines.append(
+                f"| {c['name']} ({c['taken']}) | {c['runs']} | {c['rows']:,} | {c['bytes'] / 2**20:.2f} "
+                f"| {c['median_s']:.2f} | {c['min_s']:.2f} | {c['peak_rss_mib_median']:.0f} "
+                f"| `{c['command']}` |"
+            )
+        lines += [""]
     lines += ["## Targets (issue 11)", ""] + [f"- {t}" for t in targets(report)] + [""]
     return "\n".join(lines)
 
@@ -415,6 +487,14 @@ def targets(report: dict[str, Any]) -> list[str]:
             f"{a['peak_rss_mib_median']:.0f} MiB = {ratio:.2f} (target <= 1.3): "
             f"{'met' if ratio <= 1.3 else 'missed'}"
         )
+    if "users" in report:
+        snap, hist = report["users"]["contenders"]
+        out.append(
+            f"users per day, history vs snapshot: {hist['bytes'] / snap['bytes']:.3f}x the lake bytes, "
+            f"{hist['median_s'] / snap['median_s']:.2f}x the extract time, {hist['rows']:,} of "
+            f"{snap['rows']:,} rows (target: grows with the day's changes, not the table): "
+            f"{'met' if hist['bytes'] < 0.1 * snap['bytes'] else 'missed'}"
+        )
     if "gen" in report:
         seed = report["gen"]["contenders"][0]
         out.append(
@@ -434,7 +514,9 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--reps", type=int, default=5, help="interleaved rounds per comparison")
-    parser.add_argument("--only", nargs="+", choices=["extract", "gen"], default=["extract", "gen"])
+    parser.add_argument(
+        "--only", nargs="+", choices=["extract", "gen", "users"], default=["extract", "gen", "users"]
+    )
     parser.add_argument("--fresh", action="store_true", help="drop and re-seed the scratch databases")
     parser.add_argument(
         "--pandas-max-rows",
@@ -480,6 +562,8 @@ def main() -> None:
                 )
                 for rows in args.sizes
             ]
+        if "users" in args.only:
+            report["users"] = users_section(args.reps, scratch)
     report["load_after"] = load_average()
 
     OUT.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ async function checksums(url: string): Promise<Record<string, string>> {
   const tables = {
     orders: `SELECT md5(string_agg(concat_ws('|', id, user_id, amount, status, ${us("created_at")}, ${us("updated_at")}), ',' ORDER BY id)) FROM app.orders`,
     events: `SELECT md5(string_agg(concat_ws('|', id, user_id, event_type, ${us("occurred_at")}), ',' ORDER BY id)) FROM app.events`,
-    users: `SELECT md5(string_agg(concat_ws('|', id, email, country, ${us("created_at")}), ',' ORDER BY id)) FROM app.users`,
+    users: `SELECT md5(string_agg(concat_ws('|', id, email, country, ${us("created_at")}, ${us("updated_at")}), ',' ORDER BY id)) FROM app.users`,
   };
   return withClient(url, async (c) => {
     const out: Record<string, string> = {};

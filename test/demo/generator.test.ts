@@ -95,6 +95,13 @@ describe("createDemoShop: the seeded data", () => {
     expect(median).toBeLessThan(60);
     // Some users sign up during the window, at local times of the same curve.
     expect(await scalar(db, "SELECT count(*) FROM app.users WHERE created_at >= $1", [seeded.window.start])).toBeGreaterThan(0);
+    // updated_at: the sign-up, or the last profile change (a new email) inside the window; a few
+    // per mille of the users change on any one day.
+    expect(await scalar(db, "SELECT count(*) FROM app.users WHERE updated_at IS NULL OR updated_at < created_at OR updated_at > $1", [seeded.window.end])).toBe(0);
+    expect(await scalar(db, "SELECT count(*) FROM app.users WHERE updated_at > created_at AND (updated_at < $1 OR email NOT LIKE '%.new@%')", [seeded.window.start])).toBe(0);
+    const changed = await scalar(db, "SELECT count(*) FROM app.users WHERE updated_at > created_at");
+    expect(changed).toBeGreaterThan(0);
+    expect(changed).toBeLessThan(0.1 * seeded.counts.users);
   });
 
   test("events: a purchase per order, browsing sessions, a few events per active user", async () => {
@@ -133,6 +140,7 @@ describe("createDemoShop: the seeded data", () => {
     const idx = (await db.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'app' ORDER BY 1")).rows.map((r) => r.indexname);
     expect(idx).toEqual([
       "events_occurred_at_idx", "events_pkey", "orders_created_at_idx", "orders_pkey", "users_created_at_idx", "users_pkey",
+      "users_updated_at_idx",
     ]);
     expect(await scalar(db, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'app'::regnamespace")).toBe(0);
   });

@@ -16,7 +16,7 @@ describe("options", () => {
       reset: false,
       parallelism: 2,
       rowsPerJob: 1_000_000,
-      params: { generatorVersion: 1, days: 3, endDay: "2026-11-15", ordersPerDay: 100_000, seed: 42, timezone: "America/New_York" },
+      params: { generatorVersion: 2, days: 3, endDay: "2026-11-15", ordersPerDay: 100_000, seed: 42, timezone: "America/New_York" },
     });
   });
 

@@ -50,8 +50,8 @@ GATE = {
     "warnings": [{"node": "warn_<few>_orders", "status": "warn", "failures": 2, "message": "Got 2 results"}],
 }
 FRESHNESS = [
-    {"table": "customers", "rows": 12345, "previous_rows": None},
-    {"table": "orders", "rows": None, "previous_rows": 1000},
+    {"table": "customers", "rows": 12345, "previous_rows": None, "taken": "changed rows by updated_at"},
+    {"table": "orders", "rows": None, "previous_rows": 1000, "taken": "incremental by created_at"},
 ]
 LINEAGE = {
     "spec_file": "specs/shop & co.yaml",

@@ -115,7 +115,9 @@ def test_scheduled_run_archives_and_emails_once(env: Env) -> None:
     assert report["metrics"][1]["previous_day"]["delta"] == 1  # a count's delta is an integer
     assert report["metrics"][2]["previous_day"]["delta_pp"] == pytest.approx(2.5)
     assert len(revenue_metric["trend"]) == 14 and revenue_metric["trend"][-4] is None  # the missing day
-    assert report["freshness"] == [{"table": "orders", "rows": 3, "previous_rows": 2}]
+    assert report["freshness"] == [
+        {"table": "orders", "rows": 3, "previous_rows": 2, "taken": "incremental by created_at"}
+    ]
     assert report["gate"]["warnings"] == [
         {"test": "warn_few_orders", "failures": 1, "message": "Got 1 result"}
     ]
@@ -172,7 +174,9 @@ def test_backfill_archives_without_email(env: Env) -> None:
     assert env.smtp.messages == [] and env.pd.paths == []
     report = json.loads((folder / "report.json").read_text())
     assert report["gate"]["status"] == "unknown"  # no XCom and no archived gate.json for that day
-    assert report["freshness"] == [{"table": "orders", "rows": None, "previous_rows": None}]
+    assert report["freshness"] == [
+        {"table": "orders", "rows": None, "previous_rows": None, "taken": "incremental by created_at"}
+    ]
 
     # With email_backfills on, a backfilled day that was never delivered is sent.
     p = replace(env.pipeline, report=replace(env.pipeline.report, email_backfills=True))

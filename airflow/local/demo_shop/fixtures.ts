@@ -90,12 +90,14 @@ export interface UserRow {
   email?: string | null;
   country?: string | null;
   createdAt: Instant;
+  /** Default: `createdAt` (as the application sets it on insert). */
+  updatedAt?: Instant;
 }
 
 export async function insertUser(client: Queryable, u: UserRow): Promise<string> {
   const id = u.id === undefined ? await nextId(client, "app.users") : String(u.id);
-  await client.query("INSERT INTO app.users (id, email, country, created_at) VALUES ($1, $2, $3, $4)", [
-    id, u.email === undefined ? `user${id}@example.com` : u.email, u.country ?? null, u.createdAt,
+  await client.query("INSERT INTO app.users (id, email, country, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)", [
+    id, u.email === undefined ? `user${id}@example.com` : u.email, u.country ?? null, u.createdAt, u.updatedAt ?? u.createdAt,
   ]);
   return id;
 }

@@ -12,7 +12,7 @@ export const DEFAULT_TIMEZONE = "America/New_York";
  * Bumped whenever the generator's SQL changes its output, so that a database seeded by an older
  * generator is not mistaken for an up-to-date one by the "already seeded" check.
  */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2; // 2: app.users.updated_at and profile changes
 
 export interface DemoShopOptions {
   /** Connection string of the demo database; created when missing. Default {@link DEFAULT_DATABASE_URL}. */

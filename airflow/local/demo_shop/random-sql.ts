@@ -21,6 +21,8 @@ export const Stream = {
   userCountry: 3,
   userDomain: 4,
   userDstFold: 5,
+  userChange: 6,
+  userChangeTime: 7,
   orderTime: 10,
   orderDstFold: 11,
   orderUser: 12,

@@ -31,7 +31,9 @@ CREATE TABLE app.users (
   id bigint NOT NULL,
   email text,
   country text,
-  created_at timestamptz
+  created_at timestamptz,
+  -- Set by the application on every insert and update: the change cursor a history extract reads.
+  updated_at timestamptz
 );
 CREATE TABLE app.orders (
   id bigint NOT NULL,
@@ -68,6 +70,7 @@ export const APP_INDEX_DDL: readonly string[] = [
   "ALTER TABLE app.orders ADD CONSTRAINT orders_pkey PRIMARY KEY (id)",
   "ALTER TABLE app.events ADD CONSTRAINT events_pkey PRIMARY KEY (id)",
   "CREATE INDEX users_created_at_idx ON app.users (created_at)",
+  "CREATE INDEX users_updated_at_idx ON app.users (updated_at)",
   "CREATE INDEX orders_created_at_idx ON app.orders (created_at)",
   "CREATE INDEX events_occurred_at_idx ON app.events (occurred_at)",
 ];

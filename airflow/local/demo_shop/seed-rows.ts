@@ -45,22 +45,51 @@ function poolUserSql(rng: SeededSql, stream: number, key: string, poolExpr: stri
   return `(${poolExpr} - floor(${poolExpr} * power(${rng.uniform(stream, key)}, 1.5))::bigint)`;
 }
 
+/**
+ * Share of users who change their profile (a new email) on a given day: each user's last change
+ * is read at the end of the window, like an order's status, so `updated_at` is the time of that
+ * change, or `created_at` for users who never changed anything since signing up.
+ */
+export const PROFILE_CHANGES_PER_DAY = 0.002;
+
+/**
+ * The users' final columns from an inner query providing id, email, country, created_at,
+ * window_start and window_end: a user who was there for d days of the window has changed their
+ * profile by its end with chance min(1, d * PROFILE_CHANGES_PER_DAY), at a uniform time of those
+ * days (changes before the window are not modelled).
+ */
+function withProfileChangeSql(rng: SeededSql, inner: string): string {
+  const since = `greatest(u.created_at, u.window_start)`;
+  const days = `extract(epoch FROM (u.window_end - ${since})) / 86400.0`;
+  const changed = `${rng.uniform(Stream.userChange, "u.id")} < least(1.0, ${days} * ${PROFILE_CHANGES_PER_DAY})`;
+  const when = `${since} + ${rng.uniform(Stream.userChangeTime, "u.id")} * (u.window_end - ${since})`;
+  return `
+SELECT u.id,
+       CASE WHEN ${changed} THEN replace(u.email, '@', '.new@') ELSE u.email END,
+       u.country, u.created_at,
+       CASE WHEN ${changed} THEN ${when} ELSE u.created_at END
+FROM (${inner}
+      OFFSET 0) AS u`;
+}
+
 function userColumnsSql(rng: SeededSql): string {
   const domains = `('{${EMAIL_DOMAINS.join(",")}}'::text[])[1 + floor(${EMAIL_DOMAINS.length} * ${rng.uniform(Stream.userDomain, "id")})::int]`;
-  return `id, 'user' || id || '@' || ${domains}, ${pickByShare(rng.uniform(Stream.userCountry, "id"), COUNTRIES)}`;
+  return `id, 'user' || id || '@' || ${domains} AS email, ${pickByShare(rng.uniform(Stream.userCountry, "id"), COUNTRIES)} AS country`;
 }
 
 /** Users with ids [fromId, toId] who signed up during the year before the window, evenly. */
 export function existingUsersSql(p: SeedParams, fromId: number, toId: number): string {
   const rng = new SeededSql(p.seed);
   const total = existingUsers(p);
+  const inner = `
+      SELECT ${userColumnsSql(rng)},
+             start.window_start - interval '${EXISTING_USERS_SPAN_DAYS} days'
+               + ((id - 1 + ${rng.uniform(Stream.userCreated, "id")}) / ${total}.0) * interval '${EXISTING_USERS_SPAN_DAYS} days' AS created_at,
+             start.window_start, start.window_end
+      FROM (SELECT min(day_start) AS window_start, max(day_end) AS window_end FROM ops.demo_seed_day) AS start,
+           generate_series(${fromId}::bigint, ${toId}::bigint) AS id`;
   return `
-INSERT INTO app.users (id, email, country, created_at)
-SELECT ${userColumnsSql(rng)},
-       start.window_start - interval '${EXISTING_USERS_SPAN_DAYS} days'
-         + ((id - 1 + ${rng.uniform(Stream.userCreated, "id")}) / ${total}.0) * interval '${EXISTING_USERS_SPAN_DAYS} days'
-FROM (SELECT min(day_start) AS window_start FROM ops.demo_seed_day) AS start,
-     generate_series(${fromId}::bigint, ${toId}::bigint) AS id`;
+INSERT INTO app.users (id, email, country, created_at, updated_at)${withProfileChangeSql(rng, inner)}`;
 }
 
 /** Users who signed up on the days of `slice`, spread over each day by the hour-of-day curve. */
@@ -70,13 +99,15 @@ export function newUsersSql(p: SeedParams, slice: DaySlice): string {
     rng, timeStream: Stream.userCreated, foldStream: Stream.userDstFold, keyExpr: "id",
     indexExpr: "id - d.first_user_id", countExpr: "d.n_new_users", day: "d", timezone: p.timezone, alias: "tod",
   });
+  const inner = `
+      SELECT ${userColumnsSql(rng)}, ${createdAt.instant} AS created_at,
+             (SELECT min(day_start) FROM ops.demo_seed_day) AS window_start, d.window_end
+      FROM ops.demo_seed_day AS d
+      CROSS JOIN LATERAL generate_series(d.first_user_id, d.first_user_id + d.n_new_users - 1) AS id
+      ${createdAt.from}
+      WHERE d.day_idx BETWEEN ${slice.from} AND ${slice.to}`;
   return `
-INSERT INTO app.users (id, email, country, created_at)
-SELECT ${userColumnsSql(rng)}, ${createdAt.instant}
-FROM ops.demo_seed_day AS d
-CROSS JOIN LATERAL generate_series(d.first_user_id, d.first_user_id + d.n_new_users - 1) AS id
-${createdAt.from}
-WHERE d.day_idx BETWEEN ${slice.from} AND ${slice.to}`;
+INSERT INTO app.users (id, email, country, created_at, updated_at)${withProfileChangeSql(rng, inner)}`;
 }
 
 /**

@@ -66,6 +66,10 @@ def test_report_kpis_equal_the_source(
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert f"${Decimal(oracle['revenue']):,.2f}" in html
     assert f"{oracle['orders']:,}" in html and f"{oracle['dau']:,}" in html
+    # The freshness section says how each table was taken (users: kept as a history by updated_at,
+    # whole on the first day of the lake, its changed rows after that).
+    assert "incremental by created_at" in html and "incremental by occurred_at" in html
+    assert "changed rows by updated_at" in html or "whole table (history base)" in html
 
     # PagerDuty: the delivered report resolves the day's incident; nothing was triggered.
     assert [(e["event_action"], e["dedup_key"], e["routing_key"]) for e in stack.pagerduty.events] == [

@@ -165,6 +165,7 @@ def render_html(report: Mapping[str, Any], pipeline: Pipeline, subject: str) -> 
     freshness = [
         [
             f["table"],
+            f.get("taken", ""),  # archived reports from before it was recorded have none
             f"{f['rows']:,}" if f.get("rows") is not None else "not extracted",
             f"{f['previous_rows']:,}" if f.get("previous_rows") is not None else "–",
         ]

@@ -112,18 +112,36 @@ def _resolve(pipeline: Pipeline, ds: str) -> None:
 def _freshness(lake: Any, pipeline: Pipeline, day: date) -> list[dict[str, Any]]:
     from dagspec_runtime.manifest import read_manifest
 
-    def rows(table: str, d: date) -> int | None:
+    def manifest(table: str, d: date) -> dict[str, Any] | None:
         try:
-            return int(read_manifest(lake, table, d.isoformat())["rows"])
+            return read_manifest(lake, table, d.isoformat())
         except FileNotFoundError:
             return None
 
     out = []
-    for table in sorted(t.name for t in pipeline.source.tables):
+    for table in sorted(pipeline.source.tables, key=lambda t: t.name):
+        now, before = manifest(table.name, day), manifest(table.name, day - timedelta(days=1))
         out.append(
-            {"table": table, "rows": rows(table, day), "previous_rows": rows(table, day - timedelta(days=1))}
+            {
+                "table": table.name,
+                "rows": None if now is None else int(now["rows"]),
+                "previous_rows": None if before is None else int(before["rows"]),
+                "taken": _how_taken(table.mode, table.cursor_column, now),
+            }
         )
     return out
+
+
+def _how_taken(mode: str, cursor: str | None, manifest: dict[str, Any] | None) -> str:
+    """How the day's partition was taken, in words: from its manifest (what the extract did; a
+    history table takes the whole table on its first day or after a gap), else from the spec."""
+    if mode == "incremental":
+        return f"incremental by {cursor}"
+    if mode == "snapshot":
+        return "snapshot (whole table)"
+    if manifest is not None and manifest.get("taken") == "whole_table":
+        return "whole table (history base)"
+    return f"changed rows by {cursor}"
 
 
 def _read_model(pipeline: Pipeline, first: date, last: date) -> dict[date, dict[str, Any]]:
