@@ -10,13 +10,22 @@ instead of sending an empty cell.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-__all__ = ["correction_alert_html", "correction_notice_html", "failure_html"]
+    from dagspec_runtime.contract import Pipeline
+
+__all__ = [
+    "correction_alert_html",
+    "correction_notice_html",
+    "failure_html",
+    "kpi_change_rows",
+    "with_notice",
+]
 
 # The facts shown as a table in the failure email; the failing tests and the exception have their own.
 _TABLE_EXCLUDES = ("failing_tests", "exception")
@@ -75,3 +84,31 @@ def correction_notice_html(day: str, version: int, rows: Sequence[Mapping[str, s
         .get_template("correction_notice.html.j2")
         .render(day=day, version=version, rows=list(rows), sent_at=sent_at)
     )
+
+
+def kpi_change_rows(
+    pipeline: Pipeline, before: Mapping[str, Any], now: Mapping[str, Any]
+) -> list[dict[str, str]]:
+    """One row per KPI of the report: its label, both values as the report shows them, changed or not."""
+    from dagspec_runtime.report_html import format_value
+
+    currency = pipeline.report.currency
+    return [
+        {
+            "label": k.label,
+            "delivered": format_value(before.get(k.column), k.format, currency),
+            "now": format_value(now.get(k.column), k.format, currency),
+            "changed": "yes" if before.get(k.column) != now.get(k.column) else "",
+        }
+        for k in pipeline.report.kpis
+    ]
+
+
+_BODY_OPEN = re.compile(r"<body[^>]*>", re.IGNORECASE)
+
+
+def with_notice(html: str, notice: str) -> str:
+    """The report with ``notice`` as the first thing in its body (the report's own HTML unchanged)."""
+    match = _BODY_OPEN.search(html)
+    at = match.end() if match else 0
+    return html[:at] + notice + html[at:]

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import smtplib
 import uuid
 from collections.abc import Callable, Mapping
@@ -241,13 +240,14 @@ def _send(
     kind: str,
     before: int | None = None,
 ) -> dict[str, Any]:
+    from dagspec_runtime.alert_render import with_notice
     from dagspec_runtime.mail import send_email
 
     recipients = list(pipeline.report.recipients)
     subject, html = built.subject, built.html
     if before is not None:
         subject = f"Corrected: {built.subject}"
-        html = _with_notice(html, _correction_notice(pipeline, day, built, k, before))
+        html = with_notice(html, _correction_notice(pipeline, day, built, k, before))
     message_id = f"<{uuid.uuid4().hex}.v{k}.{built.ds}.{pipeline.id}@dagspec>"
     headers = {
         "X-Dagspec-Pipeline": pipeline.id,
@@ -303,7 +303,7 @@ def _alert(
     pipeline: Pipeline, context: Mapping[str, Any], day: _Day, built: Built, k: int, sent: int
 ) -> dict[str, Any]:
     """``corrections: alert``: the engineers learn both versions' numbers; the recipients nothing."""
-    from dagspec_runtime.alert_render import correction_alert_html
+    from dagspec_runtime.alert_render import correction_alert_html, kpi_change_rows
     from dagspec_runtime.alerts import notify_engineers
     from dagspec_runtime.pagerduty import dedup_key
 
@@ -311,7 +311,7 @@ def _alert(
     day.lake.write_bytes(f"{vdir}/report.html", built.html.encode())
     day.lake.write_bytes(f"{vdir}/report.json", built.json)
     delivered_event = day.event(sent) or {}
-    rows = _kpi_rows(pipeline, day.kpis(sent), built.kpis)
+    rows = kpi_change_rows(pipeline, day.kpis(sent), built.kpis)
     changed = ", ".join(r["label"] for r in rows if r["changed"])
     summary = (
         f"{pipeline.id}: the numbers delivered for {built.ds} changed on a re-run ({changed}); "
@@ -361,34 +361,9 @@ def _alert(
 # -- the correction's numbers ----------------------------------------------------------------------
 
 
-def _kpi_rows(pipeline: Pipeline, before: Mapping[str, Any], now: Mapping[str, Any]) -> list[dict[str, str]]:
-    from dagspec_runtime.report_html import format_value
-
-    currency = pipeline.report.currency
-    return [
-        {
-            "label": k.label,
-            "delivered": format_value(before.get(k.column), k.format, currency),
-            "now": format_value(now.get(k.column), k.format, currency),
-            "changed": "yes" if before.get(k.column) != now.get(k.column) else "",
-        }
-        for k in pipeline.report.kpis
-    ]
-
-
 def _correction_notice(pipeline: Pipeline, day: _Day, built: Built, k: int, before: int) -> str:
-    from dagspec_runtime.alert_render import correction_notice_html
+    from dagspec_runtime.alert_render import correction_notice_html, kpi_change_rows
 
     sent_at = (day.event(before) or {}).get("delivered_at") or "earlier"
-    rows = _kpi_rows(pipeline, day.kpis(before), built.kpis)
+    rows = kpi_change_rows(pipeline, day.kpis(before), built.kpis)
     return correction_notice_html(built.ds, k, rows, sent_at)
-
-
-_BODY_OPEN = re.compile(r"<body[^>]*>", re.IGNORECASE)
-
-
-def _with_notice(html: str, notice: str) -> str:
-    """The report with the correction notice as the first thing in its body."""
-    match = _BODY_OPEN.search(html)
-    at = match.end() if match else 0
-    return html[:at] + notice + html[at:]
