@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,10 @@ def test_postgres_conninfo_keeps_libpq_extras_and_drops_the_hooks_own(
     }
 
 
-def test_aws_credentials_follow_the_amazon_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_aws_credentials_follow_the_amazon_provider(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
     base = {"conn_type": "aws", "login": "AKIDTEST", "password": "secret-test"}
     _set(
         monkeypatch,
@@ -94,6 +98,9 @@ def test_aws_credentials_follow_the_amazon_provider(monkeypatch: pytest.MonkeyPa
         "secret": "secret-test",
         "endpoint_url": "http://global.example:9000",
     }
+    # The hooks log which source the credentials came from, never the secret itself.
+    out, err = capfd.readouterr()
+    assert "secret-test" not in caplog.text + out + err
 
 
 def test_send_email_through_the_smtp_hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
