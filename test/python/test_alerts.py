@@ -79,6 +79,20 @@ def test_retries_5xx_and_429_then_accepts(pd: PagerDutyReceiver, caplog: pytest.
     _no_key_in_logs(caplog)
 
 
+def test_async_sender_retries_the_same_way(pd: PagerDutyReceiver, caplog: pytest.LogCaptureFixture) -> None:
+    """The triggerer's sender (deadline pages) shares the tenacity policy: 5xx and 429 are retried."""
+    pd.statuses = [502, 429]
+    answer = asyncio.run(
+        alerts.asend_event("pd_test", action="trigger", dedup="p/d", summary="late", backoff=0.01)
+    )
+    assert answer["dedup_key"] == "p/d" and len(pd.paths) == 3 and len(pd.events) == 1
+    pd.statuses = [503] * 3
+    with pytest.raises(alerts.PagerDutyError, match="after 3 attempt") as info:
+        asyncio.run(alerts.asend_event("pd_test", action="resolve", dedup="p/d", attempts=3, backoff=0.01))
+    assert ROUTING_KEY not in str(info.value)
+    _no_key_in_logs(caplog)
+
+
 def test_refusal_is_not_retried_and_hides_key(
     pd: PagerDutyReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
