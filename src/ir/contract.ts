@@ -58,6 +58,29 @@ const mart = z.strictObject({
 
 const kpi = z.strictObject({ column: name, label: z.string(), format: z.enum(["currency", "count", "percent", "ratio"]) });
 
+/** Environment variable names by role (`names.ts`, ENV_NAMES in snake case). */
+const envNames = z.strictObject({
+  lake_root: name,
+  warehouse_root: name,
+  dbt_root: name,
+  dbt_bin: name,
+  artifacts_root: name,
+  lake_uri: name,
+  audit_schema: name,
+  publish_schema: name,
+  raw_schema: name,
+  duckdb_path: name,
+  pg_host: name,
+  pg_port: name,
+  pg_user: name,
+  pg_password: name,
+  pg_dbname: name,
+  s3_key: name,
+  s3_secret: name,
+  s3_region: name,
+  s3_endpoint_url: name,
+});
+
 export const RuntimeConfigSchema = z.strictObject({
   contract_version: z.literal(CONTRACT_VERSION),
   id: name,
@@ -95,14 +118,45 @@ export const RuntimeConfigSchema = z.strictObject({
     /** Local HH:MM the report is due, or null without an SLA. */
     deliver_by: name.nullable(),
   }),
+  /** Every name the compiler derives beyond the spec's: the runtime uses these, never its own spelling. */
+  names: z.strictObject({
+    env: envNames,
+    /** Lake layout patterns relative to the lake root; `{table}`, `{pipeline}`, `{ds}` are filled in. */
+    raw_partition: name,
+    report_folder: name,
+  }),
 });
 
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 
-/** The JSON schema of the contract (draft 2020-12), as committed beside the runtime. */
+/**
+ * The kwargs of the DAG's SLA DeadlineAlerts (`AsyncCallback("dagspec_runtime.alerts.on_deadline_miss",
+ * kwargs=...)`): stored with the serialized DAG and handed to the callback in the triggerer, which
+ * has no PIPELINE, so they carry what the page needs. Parsed by `dagspec_runtime.contract.load_deadline_kwargs`.
+ */
+export const DeadlineKwargsSchema = z.strictObject({
+  pipeline_id: name,
+  stage: z.enum(["at_risk", "breach"]),
+  /** Local HH:MM the report is due. */
+  deliver_by: name,
+  timezone: name,
+  report_lag_days: z.int().min(0),
+  pagerduty_conn_id: name,
+  severity: z.enum(["critical", "error", "warning", "info"]),
+  /** The DAG's task ids, upstream first: a late run's page names the earliest task holding it up. */
+  task_order: z.array(name),
+});
+
+export type DeadlineKwargs = z.infer<typeof DeadlineKwargsSchema>;
+
+/** The JSON schema of the contract (draft 2020-12), as committed beside the runtime; `$defs.deadline_kwargs` is the deadline callbacks' kwargs. */
 export function runtimeConfigJsonSchema(): Record<string, unknown> {
+  const config = z.toJSONSchema(RuntimeConfigSchema, { target: "draft-2020-12" });
+  // The deadline callbacks' kwargs, checked against the runtime's DeadlineKwargs like the config.
+  const { $schema: _, ...deadline } = z.toJSONSchema(DeadlineKwargsSchema, { target: "draft-2020-12" });
   return {
-    ...z.toJSONSchema(RuntimeConfigSchema, { target: "draft-2020-12" }),
+    ...config,
+    $defs: { ...((config.$defs as Record<string, unknown> | undefined) ?? {}), deadline_kwargs: deadline },
     $id: `https://dagspec.dev/contract/v${CONTRACT_VERSION}/runtime-config.schema.json`,
     title: "dagspec runtime config",
     description: "The CONFIG of a dagspec-generated DAG, parsed once by dagspec_runtime.contract.load_pipeline.",

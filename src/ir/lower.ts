@@ -4,6 +4,7 @@
  */
 import type { CheckedSpec } from "../spec/schema.ts";
 import { formatDbtSql, formatReadinessSql } from "../sql/format-sql.ts";
+import { lowerNames } from "./names.ts";
 import { PARTITION_COLUMN } from "./types.ts";
 import type { ColumnTestIR, MaterializationIR, ModelIR, PipelineIR, SingularTestIR, SlaIR, TableIR, TaskIR, TestSeverity } from "./types.ts";
 import { byCodePoint } from "../util/code-point-order.ts";
@@ -149,5 +150,6 @@ export function lower(input: LowerInput): PipelineIR {
       corrections: spec.report.corrections,
     },
     tasks: lowerTasks(spec, models, singularTests),
+    names: lowerNames(),
   };
 }

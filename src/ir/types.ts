@@ -3,6 +3,7 @@
  * JSON-serialisable data with every default applied and every collection in output order. Emitters
  * import these types only, never zod or spec types. `gen build --emit-ir` prints it.
  */
+import type { NamesIR } from "./names.ts";
 
 /**
  * The column every lake partition adds to a source table's rows: the report day it was extracted
@@ -31,6 +32,8 @@ export interface PipelineIR {
   report: ReportIR;
   /** The DAG's tasks in topological order. */
   tasks: TaskIR[];
+  /** Environment variable names and the lake layout (`names.ts`). */
+  names: NamesIR;
 }
 
 export interface ScheduleIR {

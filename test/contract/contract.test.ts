@@ -10,8 +10,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "../../src/build/build.ts";
-import { RuntimeConfigSchema, runtimeConfigJsonSchema } from "../../src/ir/contract.ts";
-import { pipelineConfig } from "../../src/emit/airflow/pipeline-config.ts";
+import { DeadlineKwargsSchema, RuntimeConfigSchema, runtimeConfigJsonSchema } from "../../src/ir/contract.ts";
+import { deadlineKwargs, pipelineConfig } from "../../src/emit/airflow/pipeline-config.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const SCHEMA_FILE = join(REPO, "airflow/runtime/src/dagspec_runtime/contract.schema.json");
@@ -38,6 +38,7 @@ describe("runtime contract", () => {
       const result = await build({ root, specDir: "specs", skipTypecheck: true });
       for (const ir of result.pipelines) {
         expect(() => RuntimeConfigSchema.parse(pipelineConfig(ir)), ir.id).not.toThrow();
+        if (ir.sla) for (const stage of ["at_risk", "breach"] as const) expect(() => DeadlineKwargsSchema.parse(deadlineKwargs(ir, ir.sla!, stage)), ir.id).not.toThrow();
         checked++;
       }
     }

@@ -286,6 +286,7 @@ def _deadline_kwargs(**extra: Any) -> dict[str, Any]:
         "report_lag_days": 1,
         "pagerduty_conn_id": "pd_test",
         "severity": "critical",
+        "task_order": ["wait_for_source", "extract", "dbt_build", "publish_tables", "publish_report"],
         **extra,
     }
 

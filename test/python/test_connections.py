@@ -13,6 +13,7 @@ from dagspec_local.connections import env_value, smtp_connection
 from dagspec_local.standins import smtp_server
 from dagspec_runtime.connections import aws_credentials, describe, postgres_conninfo, postgres_env
 from dagspec_runtime.mail import send_email
+from runtime_fixture import pipeline
 
 
 def _set(monkeypatch: pytest.MonkeyPatch, conn_id: str, conn: dict[str, object]) -> None:
@@ -55,7 +56,7 @@ def test_postgres_conninfo_keeps_libpq_extras_and_drops_the_hooks_own(
     }
     assert describe(conninfo) == "reader@db.example:6543/shop"
     assert "pa ss" not in describe(conninfo)
-    assert postgres_env("dagspec_test_pg") == {
+    assert postgres_env("dagspec_test_pg", pipeline().names.env) == {
         "DAGSPEC_PG_HOST": "db.example",
         "DAGSPEC_PG_PORT": "6543",
         "DAGSPEC_PG_USER": "reader",

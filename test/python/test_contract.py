@@ -68,6 +68,33 @@ def test_json_schema_from_the_compiler_matches_the_runtime_model() -> None:
     assert SCHEMA["properties"]["contract_version"]["const"] == CONTRACT_VERSION
     assert SCHEMA["$id"].endswith(f"/v{CONTRACT_VERSION}/runtime-config.schema.json")
     _check(contract.Pipeline, SCHEMA, "CONFIG")
+    _check(contract.DeadlineKwargs, SCHEMA["$defs"]["deadline_kwargs"], "deadline kwargs")
+
+
+def test_deadline_kwargs_in_the_generated_dag_parse_strictly() -> None:
+    from test_generated_output import dagbag
+
+    dag = dagbag(REPO / "generated" / "dags").dags["daily_metrics_pipeline"]
+    parsed = [contract.load_deadline_kwargs(d.callback.kwargs) for d in dag.deadline]
+    assert sorted(k.stage for k in parsed) == ["at_risk", "breach"]
+    assert parsed[0].task_order == (
+        "wait_for_source",
+        "extract",
+        "dbt_build",
+        "publish_tables",
+        "publish_report",
+    )
+    with pytest.raises(ContractError, match=r"deadline kwargs: missing \['task_order'\]"):
+        contract.load_deadline_kwargs(
+            {k: v for k, v in dag.deadline[0].callback.kwargs.items() if k != "task_order"}
+        )
+
+
+def test_a_lake_layout_this_runtime_does_not_write_is_refused() -> None:
+    config = compiled_config()
+    config["names"]["raw_partition"] = "raw/{table}/day={ds}"
+    with pytest.raises(ContractError, match=r"names.raw_partition: .*'raw/\{table\}/day=\{ds\}'"):
+        load_pipeline(config)
 
 
 @pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])

@@ -45,7 +45,7 @@ def test_dbt_project_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAGSPEC_DBT_ROOT", "/srv/dbt")
     assert settings.dbt_project_dir(p, "/ignored/dags/x.py") == "/srv/dbt/fixture_pipeline"
     monkeypatch.delenv("DAGSPEC_DBT_BIN", raising=False)
-    assert settings.dbt_executable() == os.path.join(os.path.dirname(sys.executable), "dbt")
+    assert settings.dbt_executable(p) == os.path.join(os.path.dirname(sys.executable), "dbt")
 
 
 def test_dbt_env_for_s3_lake_and_postgres_warehouse(monkeypatch: pytest.MonkeyPatch) -> None:

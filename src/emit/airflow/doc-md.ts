@@ -1,10 +1,11 @@
 /** The DAG's doc_md: what an operator reads in the Airflow UI before touching a run. */
 import type { PipelineIR } from "../../ir/types.ts";
+import { fillLayout } from "../../ir/names.ts";
 import { lakeTarget, warehouseTarget } from "../targets/select.ts";
 
 function lineage(ir: PipelineIR): string[] {
   const lines: string[] = [];
-  for (const t of ir.source.tables) lines.push(`- \`${ir.source.connId}\`: \`${t.schema}.${t.name}\` -> lake \`raw/${t.name}/ds=<day>/\``);
+  for (const t of ir.source.tables) lines.push(`- \`${ir.source.connId}\`: \`${t.schema}.${t.name}\` -> lake \`${fillLayout(ir.names.rawPartition, { table: t.name, ds: "<day>" })}/\``);
   for (const m of ir.models) {
     const inputs = [...m.sources.map((s) => `raw ${s}`), ...m.refs];
     lines.push(`- \`${m.name}\` (${m.layer}, ${m.materialized.kind}) <- ${inputs.join(", ") || "nothing"}`);
@@ -28,7 +29,7 @@ export function docMd(ir: PipelineIR): string {
     ir.description,
     "",
     "## What it delivers",
-    `An email to ${ir.report.recipients.join(", ")} with ${ir.report.kpis.map((k) => `${k.label} (\`${k.column}\`)`).join(", ")} from \`${ir.report.model}\`, archived under \`reports/${ir.id}/ds=<day>/\` in the lake.`,
+    `An email to ${ir.report.recipients.join(", ")} with ${ir.report.kpis.map((k) => `${k.label} (\`${k.column}\`)`).join(", ")} from \`${ir.report.model}\`, archived under \`${fillLayout(ir.names.reportFolder, { pipeline: ir.id, ds: "<day>" })}/\` in the lake.`,
     `Each run reports on the local calendar day ${ir.schedule.reportLagDays} day(s) before its scheduled start (\`${ir.schedule.cron}\`, ${ir.schedule.timezone}).`,
     "",
     "## SLA",

@@ -6,7 +6,7 @@ import { PY_LINE_LENGTH, pyDocBody, pyLiteral, pyStr, pyWrappedStr } from "../py
 import { render } from "../templates.ts";
 import { wrapText } from "../text.ts";
 import { docMd } from "./doc-md.ts";
-import { pipelineConfig } from "./pipeline-config.ts";
+import { deadlineKwargs, pipelineConfig } from "./pipeline-config.ts";
 import { dependencyCode, operatorImports, taskCode } from "./task-code.ts";
 
 function deadlines(ir: PipelineIR) {
@@ -14,22 +14,7 @@ function deadlines(ir: PipelineIR) {
   const sla = ir.sla;
   const alert = (stage: "at_risk" | "breach", minutes: number) => ({
     minutes,
-    kwargs: pyLiteral(
-      {
-        pipeline_id: ir.id,
-        stage,
-        deliver_by: sla.deliverBy,
-        timezone: ir.schedule.timezone,
-        report_lag_days: ir.schedule.reportLagDays,
-        pagerduty_conn_id: sla.pagerdutyConnId,
-        severity: stage === "breach" ? sla.pagerdutySeverity : "warning",
-        // Upstream first: a late run's page names the earliest task holding it up.
-        task_order: ir.tasks.map((t) => t.id),
-      },
-      16,
-      "kwargs=".length,
-      1,
-    ),
+    kwargs: pyLiteral(deadlineKwargs(ir, sla, stage), 16, "kwargs=".length, 1),
   });
   return [alert("at_risk", sla.atRiskAfterMinutes), alert("breach", sla.breachAfterMinutes)];
 }

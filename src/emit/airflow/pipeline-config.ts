@@ -3,7 +3,7 @@
  * the runtime contract (`src/ir/contract.ts`), which the `dagspec_runtime` package parses once at
  * DAG parse time. Every name and default comes from the IR; this only lays it out.
  */
-import { CONTRACT_VERSION, type RuntimeConfig } from "../../ir/contract.ts";
+import { CONTRACT_VERSION, type DeadlineKwargs, type RuntimeConfig } from "../../ir/contract.ts";
 import type { PipelineIR } from "../../ir/types.ts";
 import { lakeTarget, warehouseTarget } from "../targets/select.ts";
 
@@ -56,5 +56,27 @@ export function pipelineConfig(ir: PipelineIR): RuntimeConfig {
       smtp_conn_id: ir.sla?.smtpConnId ?? ir.report.smtpConnId,
       deliver_by: ir.sla?.deliverBy ?? null,
     },
+    names: {
+      env: snakeKeys(ir.names.env) as RuntimeConfig["names"]["env"],
+      raw_partition: ir.names.rawPartition,
+      report_folder: ir.names.reportFolder,
+    },
+  };
+}
+
+const snakeKeys = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+
+/** The kwargs of one of the SLA's DeadlineAlert callbacks (`stage`), in the contract's shape. */
+export function deadlineKwargs(ir: PipelineIR, sla: NonNullable<PipelineIR["sla"]>, stage: DeadlineKwargs["stage"]): DeadlineKwargs {
+  return {
+    pipeline_id: ir.id,
+    stage,
+    deliver_by: sla.deliverBy,
+    timezone: ir.schedule.timezone,
+    report_lag_days: ir.schedule.reportLagDays,
+    pagerduty_conn_id: sla.pagerdutyConnId,
+    severity: stage === "breach" ? sla.pagerdutySeverity : "warning",
+    // Upstream first: a late run's page names the earliest task holding it up.
+    task_order: ir.tasks.map((t) => t.id),
   };
 }

@@ -1,5 +1,6 @@
 /** models/sources.yml and models/schema.yml: sources over the lake, model docs, configs and tests. */
 import { PARTITION_COLUMN, type ColumnTestIR, type ModelIR, type PipelineIR } from "../../ir/types.ts";
+import { fillLayout } from "../../ir/names.ts";
 import { hashComment } from "../header.ts";
 import { warehouseTarget } from "../targets/select.ts";
 import { yamlFile } from "./yaml-out.ts";
@@ -16,7 +17,8 @@ export function sourcesYml(ir: PipelineIR): string {
         schema: rawSchema,
         // On DuckDB the same source reads the lake's Parquet directly (hive partition column ds).
         meta: {
-          external_location: `read_parquet('{{ env_var('DAGSPEC_LAKE_URI', 'lake') }}/raw/{name}/ds=*/*.parquet', hive_partitioning = true, union_by_name = true)`,
+          // dbt-duckdb fills {name} with each table's name; ds=* reads every day's partition.
+          external_location: `read_parquet('{{ env_var('${ir.names.env.lakeUri}', 'lake') }}/${fillLayout(ir.names.rawPartition, { table: "{name}", ds: "*" })}/*.parquet', hive_partitioning = true, union_by_name = true)`,
         },
         tables: ir.source.tables.map((t) => ({
           name: t.name,

@@ -15,10 +15,10 @@ export const duckdbTarget: WarehouseTarget = {
   derivedSchemas: (spec) => ({ base: spec.id, basePath: ["id"], audit: `${spec.id}_audit`, raw: `${spec.id}_raw`, distinct: [] }),
   profileOutput: (ir: PipelineIR, lake: LakeTarget) => ({
     type: "duckdb",
-    path: dbtEnv("DAGSPEC_DUCKDB_PATH", ":memory:"),
+    path: dbtEnv(ir.names.env.duckdbPath, ":memory:"),
     schema: own(ir)?.auditSchema ?? "audit",
     threads: 1,
-    ...lake.duckdbProfile(),
+    ...lake.duckdbProfile(ir),
   }),
   rawSchema: (ir) => `${ir.id}_raw`, // unused: DuckDB reads the lake through external_location
   runtimeConfig: (ir) => {

@@ -11,14 +11,14 @@ export const s3LakeTarget: LakeTarget = {
     return { kind: "s3", bucket: spec.lake.bucket, prefix: (spec.lake.prefix ?? spec.id).replace(/^\/+|\/+$/g, ""), connId: spec.lake.connId };
   },
   // Reads s3:// through fsspec (s3fs) registered on the connection: no httpfs extension download.
-  duckdbProfile: () => ({
+  duckdbProfile: (ir) => ({
     filesystems: [
       {
         fs: "s3",
         anon: false,
-        key: dbtEnv("DAGSPEC_S3_KEY", ""),
-        secret: dbtEnv("DAGSPEC_S3_SECRET", ""),
-        client_kwargs: { endpoint_url: dbtEnv("DAGSPEC_S3_ENDPOINT_URL", "https://s3.amazonaws.com"), region_name: dbtEnv("DAGSPEC_S3_REGION", "us-east-1") },
+        key: dbtEnv(ir.names.env.s3Key, ""),
+        secret: dbtEnv(ir.names.env.s3Secret, ""),
+        client_kwargs: { endpoint_url: dbtEnv(ir.names.env.s3EndpointUrl, "https://s3.amazonaws.com"), region_name: dbtEnv(ir.names.env.s3Region, "us-east-1") },
       },
     ],
   }),

@@ -45,7 +45,7 @@ export interface LakeTarget {
   /** This lake's IR from the spec's, with its defaults applied. */
   lower(spec: CheckedSpec): LakeIR;
   /** What DuckDB needs in its profile to read this lake (fsspec filesystems), if anything. */
-  duckdbProfile(): Record<string, unknown>;
+  duckdbProfile(ir: PipelineIR): Record<string, unknown>;
   runtimeConfig(ir: PipelineIR): RuntimeConfig["lake"];
   describe(ir: PipelineIR): string;
 }

@@ -23,6 +23,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from dagspec_runtime.contract import load_deadline_kwargs
 from dagspec_runtime.days import report_day as compute_report_day
 from dagspec_runtime.pagerduty import PagerDutyError, asend_event, dedup_key, send_event
 from dagspec_runtime.runinfo import is_backfill, logical_date, run_day, run_type
@@ -236,10 +237,10 @@ def send_alert_email(
 async def on_deadline_miss(context: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
     """AsyncCallback for a DAG's DeadlineAlert (runs in the triggerer).
 
-    kwargs: ``pipeline_id``, ``stage`` ("at_risk" | "breach"), ``deliver_by``, ``timezone``,
-    ``report_lag_days``, ``pagerduty_conn_id``, ``severity``, optionally ``task_order`` (the DAG's
-    task ids, upstream first, to rank ties). Quiet for backfill runs: a deadline measured from an old
-    logical date has always passed.
+    kwargs: the contract's ``DeadlineKwargs`` (``pipeline_id``, ``stage`` "at_risk" | "breach",
+    ``deliver_by``, ``timezone``, ``report_lag_days``, ``pagerduty_conn_id``, ``severity``,
+    ``task_order``: the DAG's task ids, upstream first, to rank ties), every one required. Quiet for
+    backfill runs: a deadline measured from an old logical date has always passed.
 
     ``context`` is what the scheduler put into the callback (``Deadline.handle_miss`` in 3.3.2): the
     run as the REST API's DAGRunResponse JSON and the deadline; no task instances. The page names
@@ -348,40 +349,35 @@ async def _run_facts(dag_id: str, run_id: str | None, order: Sequence[str] | Non
 
 
 async def _deadline_miss(context: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
-    pipeline_id = kwargs["pipeline_id"]
-    stage = kwargs.get("stage") or "breach"
+    # The compiler writes every field (the contract's DeadlineKwargs): nothing is defaulted here.
+    k = load_deadline_kwargs(kwargs)
+    pipeline_id, stage = k.pipeline_id, k.stage
     if is_backfill(context):
         log.info("%s: deadline %s for a backfill run: not paging", pipeline_id, stage)
         return {"paged": False, "reason": "backfill"}
-    day = compute_report_day(logical_date(context), kwargs["timezone"], int(kwargs.get("report_lag_days", 1)))
+    day = compute_report_day(logical_date(context), k.timezone, k.report_lag_days)
     dag_run = context.get("dag_run") or {}
     dag_id = dag_run.get("dag_id") or pipeline_id
-    deliver_by = kwargs.get("deliver_by")
-    at = f"{deliver_by} {kwargs['timezone']}" if deliver_by else "its deadline"
+    deliver_by = k.deliver_by
+    at = f"{deliver_by} {k.timezone}"
     summary = (
         f"{pipeline_id}: report for {day} at risk: not delivered yet, due by {at}"
         if stage == "at_risk"
         else f"{pipeline_id}: report for {day} missed its delivery deadline ({at})"
     )
-    conn_id = kwargs.get("pagerduty_conn_id")
-    if not conn_id:
-        log.warning("%s (no PagerDuty connection configured)", summary)
-        return {"paged": False, "reason": "no pagerduty connection", "summary": summary}
-    run = await _run_facts(
-        dag_id, dag_run.get("dag_run_id") or dag_run.get("run_id"), kwargs.get("task_order") or ()
-    )
+    conn_id = k.pagerduty_conn_id
+    run = await _run_facts(dag_id, dag_run.get("dag_run_id") or dag_run.get("run_id"), k.task_order)
     if run["holding_up"]:
         held = ", ".join(f"{t['task_id']} ({t['state'] or 'not started'})" for t in run["holding_up"])
         summary = f"{summary}; held up by {held}"
-    # The compiler chooses each stage's severity; without one, "at risk" is a warning.
-    severity = kwargs.get("severity") or ("warning" if stage == "at_risk" else "critical")
+    severity = k.severity  # the compiler chooses each stage's ("at risk" is a warning)
     details = {
         "pipeline": pipeline_id,
         "dag_id": dag_id,
         "ds": day.isoformat(),
         "stage": stage,
         "deliver_by": deliver_by,
-        "timezone": kwargs["timezone"],
+        "timezone": k.timezone,
         "deadline": (context.get("deadline") or {}).get("deadline_time"),
         "run_state": dag_run.get("state"),
         **run,

@@ -8,7 +8,10 @@ Secrets pass through here into the returned values and nowhere else: they are ne
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dagspec_runtime.contract import EnvNames
 
 __all__ = ["aws_credentials", "describe", "postgres_conninfo", "postgres_env"]
 
@@ -79,16 +82,17 @@ def aws_credentials(conn_id: str) -> dict[str, Any]:
     return {k: (v if k == "config_kwargs" else str(v)) for k, v in values.items() if v}
 
 
-def postgres_env(conn_id: str) -> dict[str, str]:
-    """The ``DAGSPEC_PG_*`` variables the generated profiles.yml reads; for the dbt subprocess only."""
+def postgres_env(conn_id: str, env: EnvNames) -> dict[str, str]:
+    """The connection's variables the generated profiles.yml reads (``DAGSPEC_PG_*``, named by the
+    contract's ``names.env``); for the dbt subprocess only."""
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
     hook = PostgresHook(postgres_conn_id=conn_id)
     conn = hook.connection
     return {
-        "DAGSPEC_PG_HOST": conn.host or "localhost",
-        "DAGSPEC_PG_PORT": str(conn.port or 5432),
-        "DAGSPEC_PG_USER": conn.login or "",
-        "DAGSPEC_PG_PASSWORD": conn.password or "",
-        "DAGSPEC_PG_DBNAME": hook.database or conn.schema or "",
+        env.pg_host: conn.host or "localhost",
+        env.pg_port: str(conn.port or 5432),
+        env.pg_user: conn.login or "",
+        env.pg_password: conn.password or "",
+        env.pg_dbname: hook.database or conn.schema or "",
     }

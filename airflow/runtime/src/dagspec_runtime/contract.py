@@ -31,16 +31,20 @@ __all__ = [
     "ContractError",
     "ContractVersionError",
     "Dbt",
+    "DeadlineKwargs",
     "DuckDBConfig",
+    "EnvNames",
     "Kpi",
     "LocalLakeConfig",
     "Mart",
+    "Names",
     "Pipeline",
     "PostgresConfig",
     "Report",
     "S3LakeConfig",
     "Source",
     "Table",
+    "load_deadline_kwargs",
     "load_pipeline",
 ]
 
@@ -154,6 +158,40 @@ class Alerts:
 
 
 @dataclass(frozen=True)
+class EnvNames:
+    """Environment variable names by role, as the compiler derives them (``src/ir/names.ts``)."""
+
+    lake_root: str
+    warehouse_root: str
+    dbt_root: str
+    dbt_bin: str
+    artifacts_root: str
+    lake_uri: str
+    audit_schema: str
+    publish_schema: str
+    raw_schema: str
+    duckdb_path: str
+    pg_host: str
+    pg_port: str
+    pg_user: str
+    pg_password: str
+    pg_dbname: str
+    s3_key: str
+    s3_secret: str
+    s3_region: str
+    s3_endpoint_url: str
+
+
+@dataclass(frozen=True)
+class Names:
+    """Every name the compiler derives beyond the spec's; the runtime never spells these itself."""
+
+    env: EnvNames
+    raw_partition: str  # "raw/{table}/ds={ds}", relative to the lake root
+    report_folder: str  # "reports/{pipeline}/ds={ds}"
+
+
+@dataclass(frozen=True)
 class Pipeline:
     contract_version: int
     id: str
@@ -168,6 +206,7 @@ class Pipeline:
     marts: tuple[Mart, ...]
     report: Report
     alerts: Alerts
+    names: Names
 
 
 def load_pipeline(config: Mapping[str, Any]) -> Pipeline:
@@ -183,7 +222,38 @@ def load_pipeline(config: Mapping[str, Any]) -> Pipeline:
             "(pip install --no-deps <that checkout>/airflow/runtime), or rebuild the DAGs with this "
             f"runtime's dagspec ({__version__}: `npx gen build`)."
         )
-    return _parse(Pipeline, config, "CONFIG")
+    pipeline: Pipeline = _parse(Pipeline, config, "CONFIG")
+    from dagspec_runtime.layout import RAW_PARTITION
+
+    if pipeline.names.raw_partition != RAW_PARTITION:
+        raise ContractError(
+            f"CONFIG.names.raw_partition: the DAG's lake layout {pipeline.names.raw_partition!r} is not "
+            f"the {RAW_PARTITION!r} dagspec-runtime {__version__} reads and writes"
+        )
+    return pipeline
+
+
+@dataclass(frozen=True)
+class DeadlineKwargs:
+    """The kwargs of a generated DAG's SLA DeadlineAlert callback (``alerts.on_deadline_miss``).
+
+    Stored with the serialized DAG and handed to the callback in the triggerer, which has no
+    PIPELINE; ``$defs.deadline_kwargs`` of the contract's JSON schema.
+    """
+
+    pipeline_id: str
+    stage: Literal["at_risk", "breach"]
+    deliver_by: str  # local HH:MM
+    timezone: str
+    report_lag_days: int
+    pagerduty_conn_id: str
+    severity: Literal["critical", "error", "warning", "info"]
+    task_order: tuple[str, ...]  # the DAG's task ids, upstream first
+
+
+def load_deadline_kwargs(kwargs: Mapping[str, Any]) -> DeadlineKwargs:
+    """Parse a deadline callback's kwargs strictly; raises ``ContractError`` naming the field."""
+    return _parse(DeadlineKwargs, kwargs, "deadline kwargs")
 
 
 # -- a strict parser driven by the dataclasses' annotations ----------------------------------------

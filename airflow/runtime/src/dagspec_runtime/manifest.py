@@ -61,7 +61,7 @@ def day_record_path(ds: str) -> str:
 def report_dir(pipeline: Pipeline, day: str) -> str:
     """Where a day's report, its delivery marker and its dbt gate verdict live, relative to the lake root."""
     date.fromisoformat(day)
-    return report_folder(pipeline.id, day)
+    return report_folder(pipeline, day)
 
 
 def dumps(manifest: dict[str, Any]) -> bytes:

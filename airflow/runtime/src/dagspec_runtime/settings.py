@@ -2,12 +2,15 @@
 
 The pipeline config of a generated DAG holds only machine-independent names (a lake path relative to the
 lake root, a DuckDB file name, a dbt project name, connection ids). They are resolved here, at task
-run time, from environment variables with Airflow-home defaults:
+run time, from environment variables with Airflow-home defaults. The variables' names come from the
+contract (``pipeline.names.env``, compiled from ``src/ir/names.ts``); today they are:
 
-- ``DAGSPEC_LAKE_ROOT`` (default ``$AIRFLOW_HOME/lake``): root of relative local lake paths.
-- ``DAGSPEC_WAREHOUSE_ROOT`` (default ``$AIRFLOW_HOME/warehouse``): root of relative DuckDB paths.
-- ``DAGSPEC_DBT_ROOT`` (default ``<dags folder>/../dbt``): parent of the generated dbt projects.
-- ``DAGSPEC_DBT_BIN`` (default ``dbt`` next to the running Python): the dbt executable.
+- ``DAGSPEC_LAKE_ROOT`` (``lake_root``, default ``$AIRFLOW_HOME/lake``): root of relative local lake paths.
+- ``DAGSPEC_WAREHOUSE_ROOT`` (``warehouse_root``, default ``$AIRFLOW_HOME/warehouse``): root of
+  relative DuckDB paths.
+- ``DAGSPEC_DBT_ROOT`` (``dbt_root``, default ``<dags folder>/../dbt``): parent of the dbt projects.
+- ``DAGSPEC_DBT_BIN`` (``dbt_bin``, default ``dbt`` next to the running Python): the dbt executable.
+- ``DAGSPEC_ARTIFACTS_ROOT`` (``artifacts_root``, default ``$AIRFLOW_HOME/dagspec-artifacts``).
 
 Which kind of lake or warehouse a pipeline has is not asked here: ``adapters`` does that.
 """
@@ -19,7 +22,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dagspec_runtime.contract import Pipeline
+    from dagspec_runtime.contract import EnvNames, Pipeline
 
 __all__ = [
     "airflow_home",
@@ -44,32 +47,33 @@ def _under(root_var: str, default_leaf: str, path: str) -> str:
     return os.path.normpath(os.path.join(os.path.abspath(os.path.expanduser(root)), path))
 
 
-def local_lake_path(path: str) -> str:
-    """A local lake folder: relative paths resolve under ``$DAGSPEC_LAKE_ROOT``."""
-    return _under("DAGSPEC_LAKE_ROOT", "lake", path)
+def local_lake_path(path: str, env: EnvNames) -> str:
+    """A local lake folder: relative paths resolve under the lake root (``$DAGSPEC_LAKE_ROOT``)."""
+    return _under(env.lake_root, "lake", path)
 
 
-def duckdb_file(path: str) -> str:
-    """A DuckDB file: relative paths resolve under ``$DAGSPEC_WAREHOUSE_ROOT``."""
-    return _under("DAGSPEC_WAREHOUSE_ROOT", "warehouse", path)
+def duckdb_file(path: str, env: EnvNames) -> str:
+    """A DuckDB file: relative paths resolve under the warehouse root (``$DAGSPEC_WAREHOUSE_ROOT``)."""
+    return _under(env.warehouse_root, "warehouse", path)
 
 
 def dbt_project_dir(pipeline: Pipeline, dag_fileloc: str | None = None) -> str:
     """``$DAGSPEC_DBT_ROOT/<project>``, else ``<dir of the DAG file>/../dbt/<project>``."""
     project = pipeline.dbt.project
-    root = os.environ.get("DAGSPEC_DBT_ROOT")
+    var = pipeline.names.env.dbt_root
+    root = os.environ.get(var)
     if root:
         return os.path.join(os.path.abspath(os.path.expanduser(root)), project)
     if not dag_fileloc:
         raise ValueError(
-            "DAGSPEC_DBT_ROOT is not set and the DAG file location is unknown: cannot find the dbt project"
+            f"{var} is not set and the DAG file location is unknown: cannot find the dbt project"
         )
     dags_dir = os.path.dirname(os.path.abspath(dag_fileloc))
     return os.path.normpath(os.path.join(dags_dir, os.pardir, "dbt", project))
 
 
-def dbt_executable() -> str:
-    explicit = os.environ.get("DAGSPEC_DBT_BIN")
+def dbt_executable(pipeline: Pipeline) -> str:
+    explicit = os.environ.get(pipeline.names.env.dbt_bin)
     if explicit:
         return explicit
     # The dbt installed into the same environment as Airflow, not whatever is first on PATH.
@@ -77,8 +81,9 @@ def dbt_executable() -> str:
 
 
 def run_artifacts_dir(pipeline: Pipeline, day: str, invocation: str) -> str:
-    """Where one dbt invocation's artefacts are kept: ``$DAGSPEC_ARTIFACTS_ROOT`` (default
+    """Where one dbt invocation's artefacts are kept: the artifacts root (``$DAGSPEC_ARTIFACTS_ROOT``, default
     ``$AIRFLOW_HOME/dagspec-artifacts``) / pipeline / ``ds=<day>`` / invocation id. Operational
     records of a run, outside the lake (whose contents depend on the data only)."""
-    root = os.environ.get("DAGSPEC_ARTIFACTS_ROOT") or os.path.join(airflow_home(), "dagspec-artifacts")
+    var = pipeline.names.env.artifacts_root
+    root = os.environ.get(var) or os.path.join(airflow_home(), "dagspec-artifacts")
     return os.path.join(root, pipeline.id, f"ds={day}", invocation)

@@ -104,7 +104,7 @@ def dbt_build(pipeline: Pipeline, context: Mapping[str, Any]) -> GateSummary:
             # first run of an incremental model), so every day it holds is audited by this gate.
             full_build = warehouse.missing_in_audit([m.name for m in pipeline.marts])
             result = dbt_runner.run_build(
-                dbt_bin=dbt_executable(),
+                dbt_bin=dbt_executable(pipeline),
                 project_dir=project,
                 target=pipeline.dbt.target,
                 ds=day,

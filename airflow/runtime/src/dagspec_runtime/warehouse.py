@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg import sql
 
 if TYPE_CHECKING:
-    from dagspec_runtime.contract import Mart
+    from dagspec_runtime.contract import EnvNames, Mart
 
 __all__ = ["GATE_TABLE", "GateNotPassedError", "Warehouse", "by_partition"]
 
@@ -85,8 +85,9 @@ class Warehouse(abc.ABC):
         """Create the published table ``dst`` empty, with the columns of the audited ``src``."""
 
     @abc.abstractmethod
-    def dbt_env(self) -> dict[str, str]:
-        """The ``DAGSPEC_*`` variables the generated profiles.yml reads for this warehouse."""
+    def dbt_env(self, env: EnvNames) -> dict[str, str]:
+        """The variables the generated profiles.yml reads for this warehouse, named by ``env``
+        (the contract's ``names.env``)."""
 
     def load_raw(
         self, *, lake_uri: str, lake_conn_id: str | None, ds: str, tables: Sequence[Any]

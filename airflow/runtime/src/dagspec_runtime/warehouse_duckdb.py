@@ -20,7 +20,7 @@ from dagspec_runtime.locks import wait_for
 from dagspec_runtime.warehouse import Warehouse
 
 if TYPE_CHECKING:
-    from dagspec_runtime.contract import DuckDBConfig, Mart
+    from dagspec_runtime.contract import DuckDBConfig, EnvNames, Mart
 
 __all__ = ["DuckDBWarehouse"]
 
@@ -77,8 +77,8 @@ class DuckDBWarehouse(Warehouse):
     def create_published(self, cur: Any, dst: sql.Composable, src: sql.Composable, mart: Mart) -> None:
         self.execute(cur, sql.SQL("CREATE TABLE {} AS SELECT * FROM {} LIMIT 0").format(dst, src))
 
-    def dbt_env(self) -> dict[str, str]:
-        return {"DAGSPEC_DUCKDB_PATH": self.path}
+    def dbt_env(self, env: EnvNames) -> dict[str, str]:
+        return {env.duckdb_path: self.path}
 
 
 @contextlib.contextmanager

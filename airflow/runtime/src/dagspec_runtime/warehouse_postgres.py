@@ -19,7 +19,7 @@ from dagspec_runtime.locks import wait_for
 from dagspec_runtime.warehouse import Warehouse, by_partition
 
 if TYPE_CHECKING:
-    from dagspec_runtime.contract import Mart, PostgresConfig
+    from dagspec_runtime.contract import EnvNames, Mart, PostgresConfig
 
 __all__ = ["PostgresWarehouse"]
 
@@ -92,10 +92,10 @@ class PostgresWarehouse(Warehouse):
             column = sql.Identifier(mart.partition_column)
             self.execute(cur, sql.SQL("CREATE INDEX {} ON {} ({})").format(index, dst, column))
 
-    def dbt_env(self) -> dict[str, str]:
+    def dbt_env(self, env: EnvNames) -> dict[str, str]:
         from dagspec_runtime.connections import postgres_env
 
-        return {"DAGSPEC_RAW_SCHEMA": self.raw_schema, **postgres_env(self.conn_id)}
+        return {env.raw_schema: self.raw_schema, **postgres_env(self.conn_id, env)}
 
     def load_raw(
         self, *, lake_uri: str, lake_conn_id: str | None, ds: str, tables: Sequence[Any]

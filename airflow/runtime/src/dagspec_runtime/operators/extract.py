@@ -34,7 +34,8 @@ class ExtractOperator(DagspecOperator):
             )
             for t in source.tables
         }
-        self.partitions = [raw_partition(t.name, day) + "/" for t in source.tables]
+        layout = self.pipeline.names.raw_partition
+        self.partitions = [raw_partition(t.name, day, layout) + "/" for t in source.tables]
 
     def execute(self, context: Context) -> dict[str, Any]:
         return tasks.extract(self.pipeline, context)

@@ -23,7 +23,8 @@ class LoadRawOperator(DagspecOperator):
     ui_color = "#e0e7ff"
 
     def describe(self, day: str) -> None:
-        self.partitions = [raw_partition(t.name, day) + "/" for t in self.pipeline.source.tables]
+        layout = self.pipeline.names.raw_partition
+        self.partitions = [raw_partition(t.name, day, layout) + "/" for t in self.pipeline.source.tables]
 
     def execute(self, context: Context) -> dict[str, Any]:
         return tasks.load_raw(self.pipeline, context)

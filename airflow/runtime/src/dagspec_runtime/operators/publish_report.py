@@ -28,7 +28,7 @@ class PublishReportOperator(DagspecOperator):
         self.recipients = list(report.recipients)
         # str.replace, as the report task does: a subject is spec text, not a template.
         self.subject = report.subject.replace("{ds}", day)
-        self.archive = report_folder(self.pipeline.id, day) + "/"
+        self.archive = report_folder(self.pipeline, day) + "/"
 
     def execute(self, context: Context) -> dict[str, Any]:
         return tasks.publish_report(self.pipeline, context)
