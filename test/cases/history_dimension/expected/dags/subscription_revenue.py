@@ -99,6 +99,31 @@ CONFIG = {
         "smtp_conn_id": "smtp_default",
         "deliver_by": None,
     },
+    "names": {
+        "env": {
+            "lake_root": "DAGSPEC_LAKE_ROOT",
+            "warehouse_root": "DAGSPEC_WAREHOUSE_ROOT",
+            "dbt_root": "DAGSPEC_DBT_ROOT",
+            "dbt_bin": "DAGSPEC_DBT_BIN",
+            "artifacts_root": "DAGSPEC_ARTIFACTS_ROOT",
+            "lake_uri": "DAGSPEC_LAKE_URI",
+            "audit_schema": "DAGSPEC_AUDIT_SCHEMA",
+            "publish_schema": "DAGSPEC_PUBLISH_SCHEMA",
+            "raw_schema": "DAGSPEC_RAW_SCHEMA",
+            "duckdb_path": "DAGSPEC_DUCKDB_PATH",
+            "pg_host": "DAGSPEC_PG_HOST",
+            "pg_port": "DAGSPEC_PG_PORT",
+            "pg_user": "DAGSPEC_PG_USER",
+            "pg_password": "DAGSPEC_PG_PASSWORD",
+            "pg_dbname": "DAGSPEC_PG_DBNAME",
+            "s3_key": "DAGSPEC_S3_KEY",
+            "s3_secret": "DAGSPEC_S3_SECRET",
+            "s3_region": "DAGSPEC_S3_REGION",
+            "s3_endpoint_url": "DAGSPEC_S3_ENDPOINT_URL",
+        },
+        "raw_partition": "raw/{table}/ds={ds}",
+        "report_folder": "reports/{pipeline}/ds={ds}",
+    },
 }
 
 # Parsed once, here at parse time, into frozen typed objects; a dagspec-runtime that speaks another
