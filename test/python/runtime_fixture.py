@@ -57,6 +57,7 @@ fixture_pipeline:
       password: "{{ env_var('DAGSPEC_PG_PASSWORD') }}"
       dbname: "{{ env_var('DAGSPEC_PG_DBNAME') }}"
       schema: "{{ env_var('DAGSPEC_AUDIT_SCHEMA') }}"
+      application_name: "{{ env_var('DAGSPEC_DBT_APPLICATION_NAME', 'dbt') }}"
       threads: 1
 """,
     "models/sources.yml": """\

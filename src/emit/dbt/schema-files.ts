@@ -38,12 +38,17 @@ export function sourcesYml(ir: PipelineIR): string {
  * literal early and the test's SQL did not parse: a quote inside is doubled, as SQL escapes it on
  * both PostgreSQL and DuckDB.
  */
+/** Stands for the quoted report day in generated tests' `where` (see `WHERE_SUBQUERY` in emit-dbt). */
+export const DAY_PLACEHOLDER = "'__dagspec_ds__'";
+
 const inQuotes = (v: string | number) => (typeof v === "number" ? v : v.replace(/'/g, "''"));
 
 function testYaml(t: ColumnTestIR, column: string, dayColumn: string | null): unknown {
   const settings = {
     ...(t.severity === "warn" ? { severity: "warn" } : {}),
-    ...(dayColumn ? { where: `${dayColumn} = '{{ var("ds") }}'` } : {}),
+    // Not `{{ var("ds") }}`: dbt renders test configs when it parses, so the day would force a new
+    // parse every day. The project's get_where_subquery macro puts the day in when the test runs.
+    ...(dayColumn ? { where: `${dayColumn} = ${DAY_PLACEHOLDER}` } : {}),
   };
   const config = Object.keys(settings).length ? { config: settings } : {};
   switch (t.kind) {

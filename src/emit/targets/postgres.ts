@@ -47,6 +47,8 @@ export const postgresTarget: WarehouseTarget = {
     password: dbtEnv(ir.names.env.pgPassword, ""),
     dbname: dbtEnv(ir.names.env.pgDbname, "postgres"),
     schema: own(ir)?.auditSchema ?? `${ir.id}_audit`,
+    // Names this audit schema's dbt sessions, so the next build can end those a killed build left.
+    application_name: dbtEnv("DAGSPEC_DBT_APPLICATION_NAME", "dbt"),
     threads: 4,
   }),
   rawSchema: (ir) => own(ir)?.rawSchema ?? `${ir.id}_raw`,

@@ -1,9 +1,18 @@
 """Run one ``dbt build`` (models and tests in graph order) and turn its results into a gate verdict.
 
-One invocation per run, not one per model: dbt pays a few seconds of start-up and parse per
-invocation, and ``--vars '{"ds": ...}'`` changes every day, which invalidates partial parsing
-anyway (dbt hashes the CLI vars into its parse state), so a per-run target directory costs nothing
-extra and keeps parallel backfill runs from sharing ``target/``.
+One invocation per run, not one per model. dbt runs in a child process (``dbt_child``, with dbt's
+own Python) that:
+
+- dies with its task: the kernel kills it when the task process dies, even by SIGKILL
+  (``PR_SET_PDEATHSIG``), and every other way out of ``run_build`` (an exception, a timeout, the
+  task being stopped) kills its process group here;
+- is fenced: a leftover of a killed task holds the warehouse's dbt lease (``Warehouse.dbt_lease``)
+  until it is gone, and the next build of the pipeline waits for it;
+- does not pay a full parse every day: the project is parsed once (the first build after a deploy)
+  and the saved parse (``partial_parse.msgpack``, checked by dbt against the files, profile and
+  env vars) is reused by every later build, the day going in as a var of the build alone
+  (``dbt_child`` says how). Each build still gets a fresh target directory of its own, so parallel
+  backfill runs share nothing mutable; the cache is only ever replaced whole.
 
 The verdict comes from ``run_results.json``, not from dbt's exit code alone: a test with severity
 ``error`` reports ``fail`` (or ``error`` when its SQL broke), with severity ``warn`` it reports
@@ -13,10 +22,14 @@ The verdict comes from ``run_results.json``, not from dbt's exit code alone: a t
 from __future__ import annotations
 
 import collections
+import contextlib
+import hashlib
 import json
 import logging
 import os
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,11 +38,13 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from dagspec_runtime.gate import GateNode, GateSummary
+from dagspec_runtime.warehouse import Lease
 
 __all__ = [
     "BuildResult",
     "GateFailed",
     "GateTestsFailed",
+    "Lease",
     "build_args",
     "build_vars",
     "parse_results",
@@ -77,6 +92,13 @@ class BuildResult:
     target_dir: str
     log_tail: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # The child's own split of ``seconds``: dbt import, parse (or reuse), build.
+    timing: dict[str, float] = field(default_factory=dict)
+
+
+_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dbt_child.py")
+_TIMING = "dagspec-dbt-timing "
+_KILL_GRACE_SECONDS = 10.0
 
 
 def build_vars(ds: str) -> dict[str, str]:
@@ -98,31 +120,44 @@ def run_build(
     work_dir: str,
     env: Mapping[str, str],
     extra_args: Sequence[str] = (),
+    lease: Lease | None = None,
+    parse_cache_root: str | None = None,
 ) -> BuildResult:
-    """Run ``dbt build`` with target and log paths under ``work_dir``; its output goes to the task log."""
+    """Run ``dbt build`` with target and log paths under ``work_dir``; its output goes to the task log.
+
+    ``lease`` (from ``Warehouse.dbt_lease``) is handed to the dbt process; ``parse_cache_root``
+    (default ``settings.dbt_parse_cache_root()``; ``None`` there means a full parse every build)
+    is where the project's parse is kept between builds.
+    """
     if not os.path.isfile(os.path.join(project_dir, "dbt_project.yml")):
         raise FileNotFoundError(
             f"no dbt project at {project_dir} (set DAGSPEC_DBT_ROOT or deploy dbt/ next to dags/)"
         )
+    if parse_cache_root is None:
+        from dagspec_runtime.settings import dbt_parse_cache_root
+
+        parse_cache_root = dbt_parse_cache_root()
     target_dir = os.path.join(work_dir, "target")
-    log_dir = os.path.join(work_dir, "logs")
-    cmd = [
-        dbt_bin,
-        *build_args(target=target, ds=ds),
-        "--project-dir",
-        project_dir,
-        "--profiles-dir",
-        project_dir,
-        "--target-path",
-        target_dir,
-        "--log-path",
-        log_dir,
-        *extra_args,
-    ]
-    full_env = {**os.environ, **_QUIET_ENV, **env}
-    log.info("running: %s", " ".join(cmd))
+    args = {
+        "parent_pid": os.getpid(),
+        "project_dir": project_dir,
+        "profiles_dir": project_dir,
+        "target": target,
+        "ds": ds,
+        "vars": build_vars(ds),
+        "target_path": target_dir,
+        "log_path": os.path.join(work_dir, "logs"),
+        "extra_args": list(extra_args),
+        "parse_cache": _parse_cache(parse_cache_root, project_dir, target) if parse_cache_root else None,
+    }
+    full_env = {**os.environ, **_QUIET_ENV, **env, **(lease.env if lease else {})}
+    if lease and "DAGSPEC_DBT_LEASE_PG_KEY" in lease.env:
+        args["pg_lease_key"] = int(lease.env["DAGSPEC_DBT_LEASE_PG_KEY"])
+    cmd = [_python_of(dbt_bin), _CHILD, json.dumps(args)]
+    log.info("running dbt build: %s", json.dumps(args))
     started = time.perf_counter()
     tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
+    timing: dict[str, float] = {}
     proc = subprocess.Popen(
         cmd,
         cwd=project_dir,
@@ -131,24 +166,27 @@ def run_build(
         stderr=subprocess.STDOUT,
         text=True,
         bufsize=1,
+        # Its own process group, so that every way out below can stop dbt and anything it started.
+        start_new_session=True,
+        pass_fds=lease.fds if lease else (),
     )
+    log.info("dbt runs as pid %d", proc.pid)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip("\n")
+            if line.startswith(_TIMING):
+                timing = json.loads(line[len(_TIMING) :])
+                continue
             tail.append(line)
             log.info("dbt | %s", line)
         returncode = proc.wait()
     except BaseException:
-        # The task was killed or timed out: do not leave dbt writing to the warehouse.
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        # The task was stopped, timed out or failed here: do not leave dbt writing to the warehouse.
+        _stop(proc)
         raise
     seconds = time.perf_counter() - started
-    log.info("dbt build exited %d after %.1fs", returncode, seconds)
+    log.info("dbt build exited %d after %.1fs (%s)", returncode, seconds, timing)
     return BuildResult(
         returncode=returncode,
         run_results=_read_json(os.path.join(target_dir, "run_results.json")),
@@ -156,7 +194,54 @@ def run_build(
         target_dir=target_dir,
         log_tail=list(tail),
         seconds=round(seconds, 3),
+        timing=timing,
     )
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM to dbt's process group, SIGKILL after a grace period."""
+    if proc.poll() is not None:
+        return  # already exited and reaped: its process group id may belong to another by now
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=_KILL_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _python_of(dbt_bin: str) -> str:
+    """The interpreter dbt was installed with (its entry script's ``#!`` line), else ours."""
+    try:
+        with open(dbt_bin, "rb") as f:
+            first = f.readline(4096)
+    except OSError:
+        return sys.executable
+    if first.startswith(b"#!"):
+        interpreter = first[2:].decode(errors="replace").strip().split(" ")[0]
+        if os.path.basename(interpreter).startswith("python") and os.access(interpreter, os.X_OK):
+            return interpreter
+    return sys.executable
+
+
+def _parse_cache(root: str, project_dir: str, target: str) -> str:
+    """``<root>/<project>-<hash>/partial_parse.msgpack``: one saved parse per version of the project
+    files, place and target, so two deployed versions or targets never take turns replacing it.
+    (dbt checks the file against the project again before using it.)"""
+    digest = hashlib.sha256(f"{os.path.abspath(project_dir)}\0{target}\0".encode())
+    for folder, dirs, files in os.walk(project_dir):
+        dirs[:] = sorted(
+            d for d in dirs if d not in ("target", "logs", "dbt_packages") and not d.startswith(".")
+        )
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            digest.update(os.path.relpath(path, project_dir).encode() + b"\0")
+            with open(path, "rb") as f:
+                digest.update(hashlib.sha256(f.read()).digest())
+    name = os.path.basename(os.path.normpath(project_dir))
+    return os.path.join(root, f"{name}-{digest.hexdigest()[:16]}", "partial_parse.msgpack")
 
 
 def _read_json(path: str) -> dict[str, Any] | None:

@@ -11,6 +11,9 @@ contract (``pipeline.names.env``, compiled from ``src/ir/names.ts``); today they
 - ``DAGSPEC_DBT_ROOT`` (``dbt_root``, default ``<dags folder>/../dbt``): parent of the dbt projects.
 - ``DAGSPEC_DBT_BIN`` (``dbt_bin``, default ``dbt`` next to the running Python): the dbt executable.
 - ``DAGSPEC_ARTIFACTS_ROOT`` (``artifacts_root``, default ``$AIRFLOW_HOME/dagspec-artifacts``).
+- ``DAGSPEC_DBT_PARSE_CACHE`` (not in the contract: a deployment setting, default
+  ``$AIRFLOW_HOME/dagspec-dbt-parse``): where each dbt project's parse is kept between builds;
+  ``off`` makes every build parse in full.
 
 Which kind of lake or warehouse a pipeline has is not asked here: ``adapters`` does that.
 """
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "airflow_home",
     "dbt_executable",
+    "dbt_parse_cache_root",
     "dbt_project_dir",
     "duckdb_file",
     "local_lake_path",
@@ -78,6 +82,14 @@ def dbt_executable(pipeline: Pipeline) -> str:
         return explicit
     # The dbt installed into the same environment as Airflow, not whatever is first on PATH.
     return os.path.join(os.path.dirname(sys.executable), "dbt")
+
+
+def dbt_parse_cache_root() -> str | None:
+    """Where dbt projects' saved parses live (``None``: parse in full every build)."""
+    root = os.environ.get("DAGSPEC_DBT_PARSE_CACHE") or os.path.join(airflow_home(), "dagspec-dbt-parse")
+    if root.strip().lower() in ("off", "0", "false", "no"):
+        return None
+    return os.path.abspath(os.path.expanduser(root))
 
 
 def run_artifacts_dir(pipeline: Pipeline, day: str, invocation: str) -> str:

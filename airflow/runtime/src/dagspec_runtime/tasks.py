@@ -78,8 +78,10 @@ def dbt_build(pipeline: Pipeline, context: Mapping[str, Any]) -> GateSummary:
     """One ``dbt build`` into the audit schema; raises ``GateFailed`` when an error-severity test fails.
 
     Holds the warehouse lock for the whole build (DuckDB has one writer per file; Postgres builds
-    into one shared audit schema), and records the verdict in the gate record publish checks.
-    Returns the gate summary (warn-level results included) for XCom.
+    into one shared audit schema), and the dbt lease, which the dbt process keeps until it exits
+    (``dbt_runner``: dbt dies with this task, and a leftover one holds off the next build).
+    Records the verdict in the gate record publish checks. Returns the gate summary (warn-level
+    results included) for XCom.
     """
     import tempfile
 
@@ -103,14 +105,17 @@ def dbt_build(pipeline: Pipeline, context: Mapping[str, Any]) -> GateSummary:
             # An incremental mart missing from the audit schema is built whole by this build (dbt's
             # first run of an incremental model), so every day it holds is audited by this gate.
             full_build = warehouse.missing_in_audit([m.name for m in pipeline.marts])
-            result = dbt_runner.run_build(
-                dbt_bin=dbt_executable(pipeline),
-                project_dir=project,
-                target=pipeline.dbt.target,
-                ds=day,
-                work_dir=work_dir,
-                env=env,
-            )
+            # The lease outlives this task if dbt does: a dbt left by a killed task fences this one out.
+            with warehouse.dbt_lease(f"dbt build {pipeline.id} ds={day}") as lease:
+                result = dbt_runner.run_build(
+                    dbt_bin=dbt_executable(pipeline),
+                    project_dir=project,
+                    target=pipeline.dbt.target,
+                    ds=day,
+                    work_dir=work_dir,
+                    env=env,
+                    lease=lease,
+                )
             try:
                 summary = dbt_runner.parse_results(result, ds=day)
             except Exception as exc:

@@ -32,6 +32,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,7 @@ from psycopg import sql
 if TYPE_CHECKING:
     from dagspec_runtime.contract import EnvNames, Mart
 
-__all__ = ["GATE_TABLE", "GateNotPassedError", "Warehouse", "by_partition"]
+__all__ = ["GATE_TABLE", "GateNotPassedError", "Lease", "Warehouse", "by_partition"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,15 @@ GATE_TABLE = "_dagspec_gate"
 
 class GateNotPassedError(RuntimeError):
     """The audit schema does not hold audited data for this day; nothing was published."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The warehouse's dbt lease as handed to the dbt process, which holds it for as long as it
+    lives: descriptors it inherits (a locked file's) and variables naming a lock it takes itself."""
+
+    fds: tuple[int, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 class Warehouse(abc.ABC):
@@ -71,6 +81,12 @@ class Warehouse(abc.ABC):
     @abc.abstractmethod
     def exclusive(self, purpose: str) -> contextlib.AbstractContextManager[None]:
         """Hold the warehouse-wide writer lock (waits up to ``DAGSPEC_LOCK_TIMEOUT_SECONDS``)."""
+
+    @abc.abstractmethod
+    def dbt_lease(self, purpose: str) -> contextlib.AbstractContextManager[Lease]:
+        """Wait until no dbt process of an earlier build (one whose task was killed) is left, and
+        return the lease the next dbt process holds for its lifetime. Call under ``exclusive``:
+        the task's lock ends with the task, the lease only with its dbt process."""
 
     @abc.abstractmethod
     def shared(self, purpose: str) -> contextlib.AbstractContextManager[None]:

@@ -4,6 +4,10 @@ DuckDB allows a single writing process per file, so every writer (dbt build, pub
 reader (the report) holds an ``flock`` on ``<file>.lock`` (readers share it). ``flock`` is per host:
 a DuckDB warehouse needs its workers on one machine (or an Airflow pool with one slot around the
 tasks that touch it).
+
+A dbt build also holds ``<file>.dbt-lease``: the task locks it and the dbt process inherits the
+locked descriptor, so the lock lasts until both have exited. A dbt process left by a killed task
+keeps it, and the next build waits for it (``dbt_lease``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg import sql
 
 from dagspec_runtime.locks import wait_for
-from dagspec_runtime.warehouse import Warehouse
+from dagspec_runtime.warehouse import Lease, Warehouse
 
 if TYPE_CHECKING:
     from dagspec_runtime.contract import DuckDBConfig, EnvNames, Mart
@@ -54,12 +58,21 @@ class DuckDBWarehouse(Warehouse):
         conn.execute("BEGIN TRANSACTION")  # DuckDB autocommits unless told
         return conn
 
-    def exclusive(self, purpose: str) -> contextlib.AbstractContextManager[None]:
-        return _flock(f"{self.path}.lock", exclusive=True, purpose=purpose)
+    @contextlib.contextmanager
+    def exclusive(self, purpose: str) -> Iterator[None]:
+        with _flock(f"{self.path}.lock", exclusive=True, purpose=purpose):
+            yield
 
-    def shared(self, purpose: str) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def dbt_lease(self, purpose: str) -> Iterator[Lease]:
+        with _flock(f"{self.path}.dbt-lease", exclusive=True, purpose=purpose, what="dbt lease") as fd:
+            yield Lease(fds=(fd,))
+
+    @contextlib.contextmanager
+    def shared(self, purpose: str) -> Iterator[None]:
         # DuckDB cannot open a file another process writes: readers share the lock.
-        return _flock(f"{self.path}.lock", exclusive=False, purpose=purpose)
+        with _flock(f"{self.path}.lock", exclusive=False, purpose=purpose):
+            yield
 
     def columns(self, conn: Any, schema: str, table: str) -> list[tuple[str, str]]:
         conn.execute(
@@ -82,7 +95,7 @@ class DuckDBWarehouse(Warehouse):
 
 
 @contextlib.contextmanager
-def _flock(path: str, *, exclusive: bool, purpose: str) -> Iterator[None]:
+def _flock(path: str, *, exclusive: bool, purpose: str, what: str = "") -> Iterator[int]:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
@@ -95,7 +108,7 @@ def _flock(path: str, *, exclusive: bool, purpose: str) -> Iterator[None]:
             return False
 
     try:
-        wait_for(attempt, f"{'writer' if exclusive else 'reader'} lock {path}", purpose)
-        yield
+        wait_for(attempt, f"{what or ('writer' if exclusive else 'reader') + ' lock'} {path}", purpose)
+        yield fd
     finally:
         os.close(fd)  # closing the descriptor releases the lock

@@ -4,24 +4,42 @@ Builds and publishes into one audit schema are serialised by a session advisory 
 database and audit schema (concurrent dbt builds into one schema would otherwise collide on dbt's
 ``__dbt_tmp`` relations); readers need no lock (MVCC). dbt cannot read the lake from PostgreSQL, so
 the day's partitions are loaded into the raw schema first (``load_raw``).
+
+The dbt lease is a second advisory lock, taken by the dbt process itself in a session of its own
+and held until it exits; its sessions carry an application name of this audit schema, and ask the
+server to check every second that their client is still there (``client_connection_check_interval``),
+so a statement of a killed dbt is cancelled instead of running on. ``dbt_lease`` waits for the lease
+and then ends any session of that name still left before the next build starts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
+import os
+import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
 from dagspec_runtime.locks import wait_for
-from dagspec_runtime.warehouse import Warehouse, by_partition
+from dagspec_runtime.warehouse import Lease, Warehouse, by_partition
 
 if TYPE_CHECKING:
     from dagspec_runtime.contract import EnvNames, Mart, PostgresConfig
 
 __all__ = ["PostgresWarehouse"]
+
+log = logging.getLogger(__name__)
+
+_LEFTOVER_WAIT_SECONDS = 60.0
+
+
+def _key(purpose: str, dbname: str, schema: str) -> int:
+    digest = hashlib.sha256(f"{purpose}:{dbname}:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class PostgresWarehouse(Warehouse):
@@ -53,11 +71,7 @@ class PostgresWarehouse(Warehouse):
 
         with psycopg.connect(self.conninfo(), autocommit=True) as conn:
             dbname = conn.info.dbname
-            key = int.from_bytes(
-                hashlib.sha256(f"dagspec-audit:{dbname}:{self.audit_schema}".encode()).digest()[:8],
-                "big",
-                signed=True,
-            )
+            key = _key("dagspec-audit", dbname, self.audit_schema)
             wait_for(
                 lambda: bool(conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]),
                 f"advisory lock of {dbname}.{self.audit_schema}",
@@ -69,6 +83,49 @@ class PostgresWarehouse(Warehouse):
                 # Closing the session would release it too; say so explicitly while it is healthy.
                 with contextlib.suppress(Exception):
                     conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    def dbt_application_name(self) -> str:
+        """The application name of this audit schema's dbt sessions (PostgreSQL keeps 63 bytes)."""
+        digest = hashlib.sha256(self.audit_schema.encode()).hexdigest()[:12]
+        return f"dagspec-dbt {digest} {self.audit_schema}"[:63]
+
+    @contextlib.contextmanager
+    def dbt_lease(self, purpose: str) -> Iterator[Lease]:
+        import psycopg
+
+        name = self.dbt_application_name()
+        with psycopg.connect(self.conninfo(), autocommit=True) as conn:
+            key = _key("dagspec-dbt-lease", conn.info.dbname, self.audit_schema)
+
+            def leftover_gone() -> bool:
+                if not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+                    return False
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                return True
+
+            wait_for(leftover_gone, f"dbt lease of {conn.info.dbname}.{self.audit_schema}", purpose)
+            self._end_leftover_sessions(conn, name, purpose)
+        options = f"{os.environ.get('PGOPTIONS', '')} -c client_connection_check_interval=1000".strip()
+        yield Lease(
+            env={
+                "DAGSPEC_DBT_LEASE_PG_KEY": str(key),
+                "DAGSPEC_DBT_APPLICATION_NAME": name,
+                "PGOPTIONS": options,
+            }
+        )
+
+    def _end_leftover_sessions(self, conn: Any, name: str, purpose: str) -> None:
+        """Sessions of a dbt that no longer holds the lease belong to a killed build: end them."""
+        query = (
+            "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = %s AND pid <> pg_backend_pid()"
+        )
+        deadline = time.monotonic() + _LEFTOVER_WAIT_SECONDS
+        while rows := conn.execute(query, (name,)).fetchall():
+            log.warning("%s: ending %d session(s) left by a killed dbt build: %s", purpose, len(rows), rows)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{purpose}: sessions of a killed dbt build did not end: {rows}")
+            time.sleep(0.2)
 
     @contextlib.contextmanager
     def shared(self, purpose: str) -> Iterator[None]:

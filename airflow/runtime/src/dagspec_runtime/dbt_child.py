@@ -1,0 +1,125 @@
+"""The process that runs one ``dbt build`` for ``dbt_runner.run_build``: a script run by dbt's own
+Python, importing nothing but dbt and the standard library (so a dbt installed in another
+environment, ``DAGSPEC_DBT_BIN``, works the same).
+
+Why not the ``dbt`` command: it parses the project on every invocation, and the parse never reuses
+an earlier one because the report day is a CLI var (dbt hashes ``--vars`` into its parse state).
+Here the parse runs without vars, reusing the saved parse of this project (``partial_parse.msgpack``
+from the parse cache) after dbt's own checks (dbt version, file hashes, profile, env vars), and the
+build gets that manifest through dbt's programmatic runner with the day as its var. The parse does
+not depend on the day: model SQL is rendered at run time, and the generated tests' ``where`` holds a
+placeholder that the project's ``get_where_subquery`` macro replaces with the day at run time.
+
+Dying with the task: the first thing this process does is ask the kernel for SIGKILL when its
+parent (the task) dies (``PR_SET_PDEATHSIG``), then checks that the parent is still the one that
+started it (it may have died before the request). A leftover of a killed task also cannot overlap
+the next build: on DuckDB it inherits the lease lock's descriptor from the task, on PostgreSQL it
+holds the lease's advisory lock in its own session (``DAGSPEC_DBT_LEASE_PG_KEY``) until it exits.
+
+Usage: ``python dbt_child.py '<json>'`` (see ``dbt_runner.run_build``); exit status as dbt's
+(0 success, 1 failing nodes, 2 error).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:
+            print(f"dagspec: prctl(PR_SET_PDEATHSIG) failed: errno {ctypes.get_errno()}", flush=True)
+    if os.getppid() != parent:  # the task died before the request took effect
+        print("dagspec: the task that started this dbt build is gone; not building", flush=True)
+        os._exit(2)
+
+
+def _pg_lease(key: int) -> object:
+    """Hold the PostgreSQL lease (a session advisory lock) for this process's lifetime."""
+    import psycopg2  # dbt-postgres's driver
+
+    conn = psycopg2.connect(
+        host=os.environ.get("DAGSPEC_PG_HOST", "127.0.0.1"),
+        port=int(os.environ.get("DAGSPEC_PG_PORT", "5432")),
+        user=os.environ.get("DAGSPEC_PG_USER", "postgres"),
+        password=os.environ.get("DAGSPEC_PG_PASSWORD", ""),
+        dbname=os.environ.get("DAGSPEC_PG_DBNAME", "postgres"),
+        application_name=os.environ.get("DAGSPEC_DBT_APPLICATION_NAME", "dbt")[:50] + " lease",
+    )
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s)", (key,))
+    return conn
+
+
+def _publish_parse(target_path: str, cache: str) -> None:
+    """dbt wrote ``partial_parse.msgpack`` only if it parsed (no usable cache): keep it for the next
+    build. Replaced atomically, so a concurrent build reads the old file or the new one."""
+    written = os.path.join(target_path, "partial_parse.msgpack")
+    if not os.path.isfile(written):
+        return
+    os.makedirs(os.path.dirname(cache), exist_ok=True)
+    tmp = f"{cache}.{os.getpid()}.tmp"
+    with open(written, "rb") as src, open(tmp, "wb") as dst:
+        dst.write(src.read())
+    os.replace(tmp, cache)
+    print(f"dagspec: saved this project's parse for the next builds: {cache}", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    args = json.loads(argv[1])
+    _die_with_parent(int(args["parent_pid"]))
+    lease = _pg_lease(int(args["pg_lease_key"])) if args.get("pg_lease_key") is not None else None
+    started = time.perf_counter()
+    from dbt.cli.main import dbtRunner
+
+    common = [
+        "--project-dir", args["project_dir"],
+        "--profiles-dir", args["profiles_dir"],
+        "--target", args["target"],
+        "--target-path", args["target_path"],
+        "--log-path", args["log_path"],
+    ]  # fmt: skip
+    cache = args.get("parse_cache")
+    parse = ["parse", *common]
+    if not cache:
+        parse.append("--no-partial-parse")  # a full parse, every time
+    elif os.path.isfile(cache):
+        parse += ["--partial-parse-file-path", cache]
+    imported = time.perf_counter()
+    parsed = dbtRunner().invoke(parse)
+    if not parsed.success:
+        print(f"dagspec: dbt parse failed: {parsed.exception or 'see above'}", flush=True)
+        return 2
+    if cache:
+        _publish_parse(args["target_path"], cache)
+    loaded = time.perf_counter()
+    built = dbtRunner(manifest=parsed.result).invoke(
+        ["build", *common, "--vars", json.dumps(args["vars"]), *args.get("extra_args", [])]
+    )
+    done = time.perf_counter()
+    timing = {
+        "import_s": round(imported - started, 3),
+        "parse_s": round(loaded - imported, 3),
+        "build_s": round(done - loaded, 3),
+    }
+    print("dagspec-dbt-timing " + json.dumps(timing), flush=True)
+    del lease  # held until here
+    if built.success:
+        return 0
+    if built.exception is not None:
+        print(f"dagspec: dbt build raised: {built.exception}", flush=True)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
