@@ -1,6 +1,7 @@
 """`npm run bench`: side-by-side benchmarks, interleaved runs, medians; never asserted in tests.
 
-    .venv/bin/python test/bench/run.py [--sizes 1000000 5000000] [--reps 5] [--only extract gen] [--fresh]
+    .venv/bin/python test/bench/run.py [--sizes 1000000 5000000] [--reps 5] [--fresh]
+        [--only extract gen users dbt]
 
 Writes test-artifacts/bench/bench.md (the table the README's performance section shows) and
 bench.json (every sample). Run it under the shared lock on a machine others use:
@@ -13,7 +14,11 @@ Comparisons:
   vs an ADBC ``fetch_arrow_table`` + ``write_table`` script (in a scratch venv made here);
 - ``gen build`` of the seed spec and of 50 pipelines, each a fresh process;
 - the seed's ``users`` for one report day of a 60-day demo source (``node bin/demo-shop.js``):
-  copied whole (``mode: "snapshot"``) vs only its changed rows (``mode: "history"``).
+  copied whole (``mode: "snapshot"``) vs only its changed rows (``mode: "history"``);
+- the ``dbt_build`` task's dbt run on a demo-sized day (test/bench/dbt_lake.py): wall time against
+  the sum of its nodes' execution times, the way it ran before (``dbt build`` CLI, a full parse
+  every day) against ``run_build`` now (the project's parse reused), with a full parse, and dbt's
+  programmatic runner in the same process; and the daily build with 60 against 15 days of history.
 """
 
 from __future__ import annotations
@@ -393,6 +398,105 @@ def users_section(reps: int, scratch: Path) -> dict[str, Any]:
     return {"day": day, "days": USERS_DAYS, "table_rows": table_rows, "contenders": results}
 
 
+# -- dbt build -----------------------------------------------------------------------------------
+
+DBT_DAY = dt.date(2026, 11, 26)  # the demo's report day in the README
+
+
+def dbt_section(reps: int, scratch: Path) -> dict[str, Any]:
+    from dbt_lake import make_lake
+
+    project = scratch / "dbt" / "daily_metrics_pipeline"
+    shutil.copytree(REPO / "generated" / "dbt" / "daily_metrics_pipeline", project)
+    cache = scratch / "dbt-parse"
+    driver = str(HERE / "dbt_contenders.py")
+
+    def setup(days: int) -> dict[str, str]:
+        lake = make_lake(scratch / f"dbt-lake-{days}", last_day=DBT_DAY, days=days)
+        db = scratch / f"dbt-warehouse-{days}" / "daily_metrics_pipeline.duckdb"
+        db.parent.mkdir(parents=True)
+        return {"DAGSPEC_LAKE_URI": str(lake), "DAGSPEC_DUCKDB_PATH": str(db)}
+
+    h15, h60 = setup(15), setup(60)
+    runs_dir = scratch / "dbt-runs"
+
+    def contender(name: str, mode: str, env: dict[str, str], shown: str) -> Contender:
+        def clean() -> dict[str, Any]:
+            shutil.rmtree(runs_dir, ignore_errors=True)
+            return {}
+
+        return Contender(
+            name,
+            [PYTHON, driver, mode, str(project), DBT_DAY.isoformat(), str(runs_dir), str(cache)],
+            env=env,
+            shown=shown,
+            after=clean,
+        )
+
+    day = DBT_DAY.isoformat()
+    contenders = [
+        contender(
+            "dbt build CLI, full parse (before)",
+            "cli",
+            h15,
+            f'dbt build --vars \'{{"ds": "{day}"}}\' --target-path <fresh> (15 days of history)',
+        ),
+        contender(
+            "run_build, parse reused",
+            "run_build",
+            h15,
+            f".venv/bin/python test/bench/dbt_contenders.py run_build <project> {day} <work> <cache>",
+        ),
+        contender(
+            "run_build, full parse",
+            "run_build",
+            {**h15, "DAGSPEC_DBT_PARSE_CACHE": "off"},
+            "same with DAGSPEC_DBT_PARSE_CACHE=off and no cache",
+        ),
+        contender(
+            "dbtRunner in-process, parse reused",
+            "inprocess",
+            h15,
+            f".venv/bin/python test/bench/dbt_contenders.py inprocess <project> {day} <work> <cache>",
+        ),
+        contender(
+            "run_build, parse reused, 60 days of history",
+            "run_build",
+            h60,
+            "run_build as above on a lake and warehouse holding 60 days",
+        ),
+    ]
+    # Unrecorded: each warehouse's first build (incremental marts built whole over the history)
+    # and each parse cache filled, as the first build after a deploy does.
+    log("\ndbt build: first builds (unrecorded)")
+    interleaved([contenders[1], contenders[3], contenders[4]], 1, log)
+    log(f"\ndbt build of {day}, {reps} interleaved rounds")
+    runs = interleaved(contenders, reps, log)
+    results = []
+    for c in contenders:
+        rs = runs[c.name]
+        s = summarise(rs, seconds=lambda r: r.report["seconds"])
+        nodes = statistics.median(r.report["nodes_s"] for r in rs)
+        ratios = [r.report["seconds"] / r.report["nodes_s"] for r in rs]
+        split = {
+            k: round(statistics.median(r.report[k] for r in rs), 3)
+            for k in ("import_s", "parse_s", "build_s")
+            if all(k in r.report for r in rs)
+        }
+        results.append(
+            {
+                "name": c.name,
+                "command": c.shown,
+                **s,
+                "nodes_median_s": round(nodes, 3),
+                "x_nodes": round(statistics.median(ratios), 2),
+                "nodes": rs[0].report["nodes"],
+                **split,
+            }
+        )
+    return {"day": day, "contenders": results}
+
+
 # -- report ------------------------------------------------------------------------------------
 
 
@@ -463,6 +567,29 @@ def render(report: dict[str, Any]) -> str:
                 f"| `{c['command']}` |"
             )
         lines += [""]
+    if "dbt" in report:
+        lines += [
+            f"## dbt build of one demo-sized day ({report['dbt']['day']}; fresh process each run)",
+            "",
+            "| contender | runs | median wall s | min s | nodes s | wall / nodes | import s | parse s "
+            "| build s | peak RSS MiB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for c in report["dbt"]["contenders"]:
+            split = " | ".join(f"{c[k]:.2f}" if k in c else "n/a" for k in ("import_s", "parse_s", "build_s"))
+            lines.append(
+                f"| {c['name']} | {c['runs']} | {c['median_s']:.2f} | {c['min_s']:.2f} "
+                f"| {c['nodes_median_s']:.2f} | {c['x_nodes']:.2f} | {split} "
+                f"| {c['peak_rss_mib_median']:.0f} |"
+            )
+        lines += ["", "Commands:", ""]
+        lines += [f"- {c['name']}: `{c['command']}`" for c in report["dbt"]["contenders"]]
+        lines += [
+            "",
+            "Wall is the build as the task waits for it; nodes is the sum of run_results.json's",
+            "execution times; import/parse/build is the dbt process's own split (dbt_child).",
+            "",
+        ]
     lines += ["## Targets (issue 11)", ""] + [f"- {t}" for t in targets(report)] + [""]
     return "\n".join(lines)
 
@@ -495,6 +622,19 @@ def targets(report: dict[str, Any]) -> list[str]:
             f"{snap['rows']:,} rows (target: grows with the day's changes, not the table): "
             f"{'met' if hist['bytes'] < 0.1 * snap['bytes'] else 'missed'}"
         )
+    if "dbt" in report:
+        cs = {c["name"]: c for c in report["dbt"]["contenders"]}
+        now, before = cs["run_build, parse reused"], cs["dbt build CLI, full parse (before)"]
+        out.append(
+            f"dbt_build wall / sum of node times: {now['x_nodes']:.2f} (before: {before['x_nodes']:.2f}; "
+            f"target <= 2): {'met' if now['x_nodes'] <= 2 else 'missed'}"
+        )
+        h60 = cs["run_build, parse reused, 60 days of history"]
+        ratio = h60["median_s"] / now["median_s"]
+        out.append(
+            f"daily dbt time, 60 / 15 days of history: {h60['median_s']:.2f} / {now['median_s']:.2f} s "
+            f"= {ratio:.2f} (target <= 1.25): {'met' if ratio <= 1.25 else 'missed'}"
+        )
     if "gen" in report:
         seed = report["gen"]["contenders"][0]
         out.append(
@@ -515,7 +655,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--reps", type=int, default=5, help="interleaved rounds per comparison")
     parser.add_argument(
-        "--only", nargs="+", choices=["extract", "gen", "users"], default=["extract", "gen", "users"]
+        "--only",
+        nargs="+",
+        choices=["extract", "gen", "users", "dbt"],
+        default=["extract", "gen", "users", "dbt"],
     )
     parser.add_argument("--fresh", action="store_true", help="drop and re-seed the scratch databases")
     parser.add_argument(
@@ -554,6 +697,8 @@ def main() -> None:
                 scratch,
                 [tuple(c.split("=", 1)) for c in args.compare_gen],  # type: ignore[misc]
             )
+        if "dbt" in args.only:
+            report["dbt"] = dbt_section(args.reps, scratch)
         if "extract" in args.only:
             compare = [tuple(c.split("=", 1)) for c in args.compare]
             report["extract"] = [
