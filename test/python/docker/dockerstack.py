@@ -1,42 +1,28 @@
 """The dockerised stack as the tests see it: the REST API, docker commands against the test's own
 engine, the metadata database in the postgres container, the shared data folder (bind-mounted at
-/opt/airflow/data), and what the SMTP / PagerDuty stand-ins received."""
+/opt/airflow/data), and what the SMTP / PagerDuty stand-ins received. The REST calls are the shared
+ones of test/python/airflow_rest.py."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
-import pytest
+
+from airflow_rest import AirflowRest
 
 REPO = Path(__file__).resolve().parents[3]
 TIMEZONE = "America/New_York"  # the seed's, which the test variants keep
 
 
-def wait_for(what: str, probe: Callable[[], Any], timeout: float, every: float = 1.0) -> Any:
-    """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        last = probe()
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
-        time.sleep(every)
-
-
 @dataclass
-class DockerStack:
+class DockerStack(AirflowRest):
     env: dict[str, str]  # what `gen airflow ... --docker` runs with (DOCKER_HOST included)
     home: Path  # DAGSPEC_DOCKER_STACK_HOME: secrets.env, outbox/, pagerduty/
     engine_home: Path  # DAGSPEC_DOCKER_HOME: the test's private engine and its data root
@@ -45,7 +31,6 @@ class DockerStack:
     project: str
     sources: dict[str, str]  # dag id -> conninfo of its source database
     timings: dict[str, float] = field(default_factory=dict)
-    _token: str | None = None
 
     # -- gen and docker ----------------------------------------------------------------------------
 
@@ -75,55 +60,8 @@ class DockerStack:
         lines = (self.home / "secrets.env").read_text().splitlines()
         return dict(line.split("=", 1) for line in lines if "=" in line)
 
-    def _headers(self) -> dict[str, str]:
-        if self._token is None:
-            r = httpx.post(
-                f"{self.api}/auth/token",
-                json={"username": "admin", "password": self.secrets()["AIRFLOW_ADMIN_PASSWORD"]},
-            )
-            r.raise_for_status()
-            self._token = r.json()["access_token"]
-        return {"Authorization": f"Bearer {self._token}"}
-
-    def get(self, path: str, **params: Any) -> httpx.Response:
-        return httpx.get(f"{self.api}/api/v2{path}", headers=self._headers(), params=params, timeout=30)
-
-    def call(self, method: str, path: str, body: Any) -> dict[str, Any]:
-        r = httpx.request(method, f"{self.api}/api/v2{path}", headers=self._headers(), json=body, timeout=30)
-        assert r.status_code < 300, f"{method} {path}: HTTP {r.status_code} {r.text}"
-        return dict(r.json())
-
-    def trigger(self, dag_id: str, logical_date: datetime, run_id: str) -> dict[str, Any]:
-        return self.call(
-            "POST",
-            f"/dags/{dag_id}/dagRuns",
-            {"dag_run_id": run_id, "logical_date": logical_date.isoformat()},
-        )
-
-    def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
-        r = self.get(f"/dags/{dag_id}/dagRuns/{run_id}")
-        r.raise_for_status()
-        return dict(r.json())
-
-    def runs(self, dag_id: str) -> list[dict[str, Any]]:
-        r = self.get(f"/dags/{dag_id}/dagRuns", order_by="logical_date", limit=100)
-        r.raise_for_status()
-        return list(r.json()["dag_runs"])
-
-    def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
-        r = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
-        r.raise_for_status()
-        return {ti["task_id"]: ti["state"] for ti in r.json()["task_instances"]}
-
-    def wait_run(self, dag_id: str, run_id: str, states: set[str], timeout: float) -> dict[str, Any]:
-        def done() -> dict[str, Any] | None:
-            run = self.run(dag_id, run_id)
-            return run if run["state"] in states else None
-
-        try:
-            return wait_for(f"{dag_id} run {run_id} to reach {sorted(states)}", done, timeout, every=2)
-        except pytest.fail.Exception as exc:
-            raise AssertionError(f"{exc}; tasks: {self.task_states(dag_id, run_id)}") from None
+    def rest_login(self) -> tuple[str, str]:
+        return "admin", self.secrets()["AIRFLOW_ADMIN_PASSWORD"]
 
     # -- metadata database (the postgres container, on the host network) ---------------------------
 

@@ -23,8 +23,9 @@ import duckdb
 import httpx
 import pytest
 import yaml
-from dockerstack import REPO, TIMEZONE, DockerStack, wait_for
+from dockerstack import REPO, TIMEZONE, DockerStack
 
+from airflow_rest import wait_for
 from dagspec_runtime.days import report_day
 
 pytestmark = pytest.mark.docker

@@ -27,8 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from livestack import TIMEZONE, LiveStack, wait_for
+from livestack import TIMEZONE, LiveStack
 
+from airflow_rest import wait_for
 from dagspec_local import postgres
 from dagspec_local.airflow_env import isolated
 from dagspec_local.native import NativeStack

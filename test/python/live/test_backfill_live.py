@@ -23,7 +23,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import psycopg
 import pytest
-from livestack import TIMEZONE, LiveStack, wait_for
+from livestack import TIMEZONE, LiveStack
+
+from airflow_rest import wait_for
 
 pytestmark = pytest.mark.live
 

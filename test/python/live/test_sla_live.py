@@ -21,8 +21,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
-from livestack import TIMEZONE, LiveStack, wait_for
+from livestack import TIMEZONE, LiveStack
 
+from airflow_rest import wait_for
 from dagspec_runtime.days import report_day
 
 pytestmark = pytest.mark.live

@@ -11,7 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from livestack import LiveStack, wait_for
+from livestack import LiveStack
+
+from airflow_rest import wait_for
 
 pytestmark = pytest.mark.live
 
