@@ -4,8 +4,11 @@ behaviour, connection files, stack settings, and starting and stopping a compone
 from __future__ import annotations
 
 import json
+import os
 import smtplib
 import stat
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +25,7 @@ from dagspec_local.processes import Processes
 from dagspec_local.settings import StackSettings
 from dagspec_local.stack import status_lines
 from dagspec_local.standins import pagerduty_server, smtp_server
+from testenv import LOCAL
 
 
 def _post(url: str, body: bytes) -> tuple[int, dict]:
@@ -94,6 +98,28 @@ def test_connection_file_for_airflow_import_is_private_and_env_values_are_json(t
     assert json.loads(rows["smtp_default"]["extra"])["disable_tls"] is True
     env = connections.as_env(conns)
     assert json.loads(env["AIRFLOW_CONN_SMTP_DEFAULT"])["extra"]["disable_ssl"] is True
+
+
+def test_stack_connections_are_one_set_for_both_stacks_and_print_as_env_json() -> None:
+    """The native stack imports them; ``gen airflow up --docker`` reads them from the module's CLI."""
+    conns = connections.stack_connections("postgresql://reader:p%40ss@db.local:6543/shop", 2600, 9100)
+    assert sorted(conns) == ["app_db", "pagerduty_default", "smtp_default"]
+    # Percent-escapes in the URL are decoded, as Airflow decodes a connection URI.
+    assert conns["app_db"] | {"description": None} == {
+        "conn_type": "postgres", "host": "db.local", "port": 6543, "login": "reader", "password": "p@ss",
+        "schema": "shop", "description": None,
+    }  # fmt: skip
+    assert conns["smtp_default"]["port"] == 2600
+    assert conns["pagerduty_default"]["host"] == "http://127.0.0.1:9100"
+    done = subprocess.run(
+        [sys.executable, "-m", "dagspec_local.connections", "--source-url", "postgresql://u@h/db",
+         "--smtp-port", "2600", "--pagerduty-port", "9100"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(LOCAL)}, check=True,
+    )  # fmt: skip
+    printed = json.loads(done.stdout)
+    expected = connections.as_env(connections.stack_connections("postgresql://u@h/db", 2600, 9100))
+    assert printed == expected
+    assert json.loads(printed["AIRFLOW_CONN_APP_DB"])["login"] == "u"
 
 
 def test_stack_settings_from_the_environment_survive_a_save_and_load(tmp_path: Path) -> None:

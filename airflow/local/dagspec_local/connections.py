@@ -1,18 +1,22 @@
 """The connections a local run defines, built in one place.
 
 Each builder returns Airflow's JSON connection form (``conn_type``, ``host``, ``extra`` as an object,
-...). ``as_env`` turns a set into ``AIRFLOW_CONN_<ID>`` variables (the demo and the end-to-end tests:
-nothing stored); ``write_import_file`` into a file for ``airflow connections import`` (the local
-stack: the connections show in the UI).
+...). ``as_env`` turns a set into ``AIRFLOW_CONN_<ID>`` variables (the demo, the end-to-end tests and
+the dockerised stack: nothing stored); ``write_import_file`` into a file for ``airflow connections
+import`` (the native stack: the connections show in the UI). ``stack_connections`` is the set both
+stacks define (the native one and the dockerised one, whose ``gen airflow up --docker`` reads it from
+``python -m dagspec_local.connections``, printed as ``AIRFLOW_CONN_*`` JSON).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 Connection = dict[str, Any]
 
@@ -24,11 +28,12 @@ def postgres_connection(url: str, description: str | None = None) -> Connection:
         "conn_type": "postgres",
         "host": parts.hostname or "127.0.0.1",
         "port": parts.port or 5432,
-        "login": parts.username or "postgres",
-        "schema": parts.path.lstrip("/"),
+        # urlsplit leaves percent-escapes in place: a password with '@' or ':' arrives as %40, %3A.
+        "login": unquote(parts.username) if parts.username else "postgres",
+        "schema": unquote(parts.path.lstrip("/")),
     }
     if parts.password:
-        conn["password"] = parts.password
+        conn["password"] = unquote(parts.password)
     if description:
         conn["description"] = description
     return conn
@@ -73,6 +78,28 @@ def aws_connection(key: str, secret: str, endpoint_url: str, region: str = "us-e
     }
 
 
+# The PagerDuty stand-in takes any routing key; this one is never a real one.
+LOCAL_ROUTING_KEY = "local-routing-key"
+
+
+def stack_connections(source_url: str, smtp_port: int, pagerduty_port: int) -> dict[str, Connection]:
+    """What a local stack's DAGs use: the demo source, and the SMTP and PagerDuty stand-ins on loopback
+    (the native stack's, or the ones ``gen airflow up --docker`` runs for host-network containers)."""
+    return {
+        "app_db": postgres_connection(
+            source_url, "dagspec demo source (demo_shop); bin/demo-shop.js seeds it"
+        ),
+        "smtp_default": smtp_connection(
+            smtp_port, description="local SMTP server of the stack: mail lands in <stack home>/outbox/"
+        ),
+        "pagerduty_default": pagerduty_connection(
+            f"http://127.0.0.1:{pagerduty_port}",
+            LOCAL_ROUTING_KEY,
+            "local PagerDuty Events API v2 receiver: events land in pagerduty/events.jsonl",
+        ),
+    }
+
+
 def env_value(connection: Connection) -> str:
     """The value of an ``AIRFLOW_CONN_<ID>`` variable holding ``connection``."""
     return json.dumps(connection)
@@ -95,3 +122,22 @@ def write_import_file(connections: dict[str, Connection], path: Path) -> Path:
     with os.fdopen(fd, "w") as f:
         json.dump(rows, f, indent=2)
     return path
+
+
+def main(argv: list[str]) -> int:
+    """``python -m dagspec_local.connections --source-url URL --smtp-port N --pagerduty-port N``: the
+    stack's connections as one JSON object of ``AIRFLOW_CONN_*`` variables on stdout (for callers in
+    other languages: ``gen airflow up --docker``)."""
+    parser = argparse.ArgumentParser(prog="python -m dagspec_local.connections", description=main.__doc__)
+    parser.add_argument("--source-url", required=True, help="postgresql://user[:password]@host[:port]/db")
+    parser.add_argument("--smtp-port", type=int, required=True)
+    parser.add_argument("--pagerduty-port", type=int, required=True)
+    args = parser.parse_args(argv)
+    conns = stack_connections(args.source_url, args.smtp_port, args.pagerduty_port)
+    json.dump(as_env(conns), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

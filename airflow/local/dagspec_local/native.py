@@ -73,19 +73,7 @@ class NativeStack:
 
     def connections(self) -> dict[str, connections.Connection]:
         s = self.settings
-        return {
-            "app_db": connections.postgres_connection(
-                s.source_url, "dagspec demo source (demo_shop); bin/demo-shop.js seeds it"
-            ),
-            "smtp_default": connections.smtp_connection(
-                s.smtp_port, description="local SMTP server of the stack: mail lands in <stack home>/outbox/"
-            ),
-            "pagerduty_default": connections.pagerduty_connection(
-                f"http://127.0.0.1:{s.pagerduty_port}",
-                "local-routing-key",
-                "local PagerDuty Events API v2 receiver: events land in pagerduty/events.jsonl",
-            ),
-        }
+        return connections.stack_connections(s.source_url, s.smtp_port, s.pagerduty_port)
 
     # -- commands ----------------------------------------------------------------------------------
     def up(self) -> int:
