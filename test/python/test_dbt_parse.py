@@ -64,6 +64,7 @@ def _build(p: Any, project: Path, work: Path, day: str) -> tuple[int, str]:
         env=adapters.dbt_env(p),
         parse_cache_root=str(work.parent / "parse"),
     )
+    assert result.manifest is not None and result.run_results is not None  # what the gate reads
     return result.returncode, "\n".join(result.log_tail)
 
 

@@ -89,7 +89,8 @@ def main(argv: list[str]) -> int:
         "--log-path", args["log_path"],
     ]  # fmt: skip
     cache = args.get("parse_cache")
-    parse = ["parse", *common]
+    # The build writes manifest.json (with compiled nodes); the parse's own copy would be overwritten.
+    parse = ["parse", *common, "--no-write-json"]
     if not cache:
         parse.append("--no-partial-parse")  # a full parse, every time
     elif os.path.isfile(cache):
