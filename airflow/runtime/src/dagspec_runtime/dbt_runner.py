@@ -37,6 +37,7 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from dagspec_runtime.dbt_args import build_args, build_vars
 from dagspec_runtime.gate import GateNode, GateSummary
 from dagspec_runtime.warehouse import Lease
 
@@ -99,16 +100,6 @@ class BuildResult:
 _CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dbt_child.py")
 _TIMING = "dagspec-dbt-timing "
 _KILL_GRACE_SECONDS = 10.0
-
-
-def build_vars(ds: str) -> dict[str, str]:
-    """The ``--vars`` of a build: the report day the models select."""
-    return {"ds": ds}
-
-
-def build_args(*, target: str, ds: str) -> list[str]:
-    """The machine-independent arguments of a build; ``DbtBuildOperator`` shows them in the UI."""
-    return ["build", "--target", target, "--vars", json.dumps(build_vars(ds))]
 
 
 def run_build(

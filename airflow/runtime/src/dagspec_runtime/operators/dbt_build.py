@@ -28,7 +28,7 @@ class DbtBuildOperator(DagspecOperator):
     ui_color = "#fde68a"
 
     def describe(self, day: str) -> None:
-        from dagspec_runtime.dbt_runner import build_args, build_vars
+        from dagspec_runtime.dbt_args import build_args, build_vars
 
         self.dbt_vars = build_vars(day)
         self.dbt_command = shlex.join(["dbt", *build_args(target=self.pipeline.dbt.target, ds=day)])
