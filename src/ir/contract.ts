@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 
-export const CONTRACT_VERSION = 2;
+export const CONTRACT_VERSION = 3;
 
 const name = z.string().min(1);
 

@@ -48,7 +48,7 @@ __all__ = [
     "load_pipeline",
 ]
 
-CONTRACT_VERSION = 2
+CONTRACT_VERSION = 3
 
 
 class ContractError(ValueError):

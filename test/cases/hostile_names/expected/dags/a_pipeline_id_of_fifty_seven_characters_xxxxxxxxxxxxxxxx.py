@@ -23,9 +23,9 @@ from dagspec_runtime.operators import (
 from dagspec_runtime.runinfo import window
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
-# contract 2. Connections are referenced by id only; credentials live in Airflow connections.
+# contract 3. Connections are referenced by id only; credentials live in Airflow connections.
 CONFIG = {
-    "contract_version": 2,
+    "contract_version": 3,
     "id": "a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx",
     "timezone": "America/Argentina/Buenos_Aires",
     "report_lag_days": 1,
