@@ -159,7 +159,9 @@ def docker_stack(pg_admin: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         stack.timings["engine_and_seed_s"] = round(time.monotonic() - t0, 1)
 
         t_up = time.monotonic()
-        up = stack.gen("up", "--docker", "--workers", "2")
+        # A machine's first run also makes the root file systems and the wheelhouse (measured: over
+        # 15 minutes on a loaded 2-core machine); later runs take a few minutes.
+        up = stack.gen("up", "--docker", "--workers", "2", timeout=2400)
         stack.timings["up_cold_s"] = round(time.monotonic() - t_up, 1)
         (base / "up.log").write_text(up.stdout + up.stderr)
         stack.up_output = up.stdout + up.stderr  # type: ignore[attr-defined]
