@@ -54,14 +54,16 @@ def test_generated_parse_does_not_depend_on_the_day(project: str, tmp_path: Path
     assert "__dagspec_ds__" in text
 
 
-def _build(p: Any, project: Path, work: Path, day: str) -> tuple[int, str]:
+def _build(
+    p: Any, project: Path, work: Path, day: str, extra_env: dict[str, str] | None = None
+) -> tuple[int, str]:
     result = run_build(
         dbt_bin=str(Path(sys.executable).with_name("dbt")),
         project_dir=str(project),
         target="duckdb",
         ds=day,
         work_dir=str(work),
-        env=adapters.dbt_env(p),
+        env={**adapters.dbt_env(p), **(extra_env or {})},
         parse_cache_root=str(work.parent / "parse"),
     )
     assert result.manifest is not None and result.run_results is not None  # what the gate reads
@@ -100,3 +102,23 @@ def test_builds_reuse_the_parse_until_the_project_changes(
     with duckdb.connect(db, read_only=True) as conn:
         columns = [r[0] for r in conn.execute("DESCRIBE audit.stg_orders").fetchall()]
     assert "changed" in columns
+
+
+def test_the_dbt_process_imports_no_dagspec_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dbt's plugin discovery imports every top-level ``dbt_*`` module on sys.path; run as a script,
+    the child must not expose its siblings (``dbt_runner`` imports Airflow). In a worker container
+    Airflow's settings cannot initialise there (no metadata database URL): reproduced here with an
+    unparsable one, which failed every docker run's dbt_build before the child hid its folder."""
+    monkeypatch.setenv("DAGSPEC_LAKE_ROOT", str(tmp_path / "lake"))
+    monkeypatch.setenv("DAGSPEC_WAREHOUSE_ROOT", str(tmp_path / "warehouse"))
+    project = write_dbt_project(tmp_path / "dbt")
+    (tmp_path / "warehouse").mkdir()
+    p = pipeline()
+    day = date(2024, 3, 9)
+    write_partition(adapters.open_lake(p), ORDERS, day.isoformat(), order_rows(day, [10, 20]))
+    code, out = _build(
+        p, project, tmp_path / "w", day.isoformat(),
+        extra_env={"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "not a database url"},
+    )  # fmt: skip
+    assert code == 0, out
+    assert "sqlalchemy" not in out.lower(), out

@@ -28,6 +28,13 @@ import signal
 import sys
 import time
 
+# Run as a script, Python puts this file's folder (the dagspec_runtime package) first on sys.path,
+# which makes its siblings importable as top-level modules. dbt's plugin discovery imports every
+# top-level module named ``dbt_*``: ``dbt_runner`` then imports Airflow, whose settings fail in a
+# worker container (no metadata database URL) and cost seconds of start-up everywhere else.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
 
 def _die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):
