@@ -13,13 +13,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -41,8 +37,8 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from dagspec_local.net import free_port  # noqa: E402
 from dagspec_runtime.lake import Lake  # noqa: E402
+from moto_s3 import s3_options, start_moto  # noqa: E402,F401
 
 PG_ADMIN = os.environ.get("DAGSPEC_TEST_PG", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 
@@ -78,29 +74,6 @@ def make_db(pg_admin: str) -> Iterator[Callable[[str], str]]:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
-    """A moto S3 server on a free loopback port, serving: ``(process, endpoint)``."""
-    port = free_port()
-    moto = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen(
-        [str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
-            break
-        except urllib.error.HTTPError:  # any HTTP answer means it is serving
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"moto_server did not start on port {port}")
-            time.sleep(0.1)
-    return proc, endpoint
-
-
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server on a free loopback port, for the whole session."""
@@ -108,14 +81,6 @@ def s3_endpoint() -> Iterator[str]:
     yield endpoint
     proc.terminate()
     proc.wait(timeout=10)
-
-
-def s3_options(endpoint: str) -> dict[str, Any]:
-    return {
-        "key": S3_KEY,
-        "secret": S3_SECRET,
-        "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"},
-    }
 
 
 @pytest.fixture

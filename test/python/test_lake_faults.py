@@ -28,10 +28,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import s3_options, start_moto
 from dagspec_runtime.extract import extract_to_lake
 from dagspec_runtime.lake import Lake, PartitionWriteError
 from dagspec_runtime.manifest import read_day, read_manifest
+from moto_s3 import s3_options, start_moto
 from netgate import TcpGate
 from pgsource import DST_SPRING, TABLES, TZ, create_schema, customers, day_orders, insert
 
