@@ -15,19 +15,22 @@ import { compareDeployment, type DeploymentStatus } from "../status/compare.ts";
 import { AirflowApi, AirflowApiError, splitAirflowUrl } from "../status/airflow-api.ts";
 import { airflowStatus, errorLine, type AirflowStatus } from "../status/airflow-status.ts";
 
-export const STATUS_USAGE = `usage: gen status [--to FOLDER | s3://BUCKET/PREFIX] [--airflow URL] [--json] [--specs DIR] [--root DIR]
+export const STATUS_USAGE = `usage: gen status [--to FOLDER | s3://BUCKET/PREFIX | docker] [--airflow URL] [--json] [--specs DIR] [--root DIR]
 
   Per pipeline, what the repo builds against what is deployed (--to) and what a running Airflow has
   parsed (--airflow): current, stale (the spec changed), missing, orphaned (deployed, gone from the
   repo); from Airflow also import errors and paused state.
 
-  --to        a deploy target, as for gen deploy; reads its deploy manifest
+  --to        a deploy target, as for gen deploy; reads its deploy manifest (docker: the one in the
+              image the stack's Airflow containers run; none when gen airflow up --docker built it
+              from generated/ rather than gen deploy --to docker)
   --airflow   the Airflow 3 api-server, e.g. http://admin:admin@127.0.0.1:8080 (SimpleAuthManager
               login), or set AIRFLOW_API_USER/AIRFLOW_API_PASSWORD, or AIRFLOW_API_TOKEN
   --json      the same as JSON
 
   example:
     gen status --to /opt/airflow --airflow http://admin:admin@127.0.0.1:8080
+    gen status --to docker --airflow http://admin:PASSWORD@127.0.0.1:28080
 
   exit codes: 0 every pipeline current, 1 something is not (or the specs do not compile),
               2 usage, 3 the target or Airflow could not be read
@@ -53,12 +56,19 @@ export async function runStatus(argv: readonly string[], io: Io): Promise<number
   let target;
   let api;
   try {
-    target = str(p, "to") ? openTarget(str(p, "to")!, io.cwd) : undefined;
+    target = str(p, "to") ? openTarget(str(p, "to")!, io.cwd, process.env, say) : undefined;
     const af = str(p, "airflow");
     api = af ? (({ base, auth }) => new AirflowApi(base, auth))(splitAirflowUrl(af)) : undefined;
   } catch (err) {
     io.stderr(`gen status: error DS2001: ${(err as Error).message}\n`);
     return 2;
+  }
+  try {
+    await target?.check?.(); // the docker stack not up: said before the compile
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    io.stderr(`gen status: error: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ""}`);
+    return 3;
   }
   const built = await buildOrReport(io, say, resolve(io.cwd, str(p, "root") ?? "."), str(p, "specs") ?? "specs", json, "status");
   if (!built) return 1;
@@ -78,7 +88,7 @@ export async function runStatus(argv: readonly string[], io: Io): Promise<number
     }
   } catch (err) {
     if (err instanceof AirflowApiError || err instanceof S3DeployError || err instanceof ManifestError || err instanceof TargetError) {
-      io.stderr(`gen status: error: ${err.message}\n`);
+      io.stderr(`gen status: error: ${err.message}\n${err instanceof TargetError && err.hint ? `  hint: ${err.hint}\n` : ""}`);
       return 3;
     }
     throw err;

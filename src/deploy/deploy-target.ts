@@ -17,9 +17,21 @@ export interface DeployResult {
   manifest: DeployManifest;
 }
 
+/** The target refused or failed; `hint` says what to do when the generic advice would be wrong. */
+export class TargetError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface DeployTarget {
   /** Printable, no credentials. */
   readonly label: string;
+  /** Whether the target can take a deployment at all, asked before the specs are compiled. */
+  check?(): Promise<void>;
   deploy(bundle: Bundle, onProgress?: (done: number, total: number) => void): Promise<DeployResult>;
   /** The manifest of what is deployed, or null when nothing is. */
   readManifest(): Promise<DeployManifest | null>;

@@ -117,16 +117,17 @@ export class FolderTarget implements DeployTarget {
 }
 
 /**
- * One deploy at a time per folder (two CI jobs finishing together): a lock file holding the pid. A
- * lock left by a process that no longer runs (a killed deploy) is taken over.
+ * One deploy at a time per target (two CI jobs finishing together): a lock file holding the pid. A
+ * lock left by a process that no longer runs (a killed deploy) is taken over. `where` names the
+ * target in the refusal.
  */
-function lock(path: string, root: string): () => void {
+export function lock(path: string, where: string): () => void {
   try {
     writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     const pid = Number(readFileSync(path, "utf8").trim());
-    if (pid && pid !== process.pid && running(pid)) throw new DeployConflict(`another gen deploy (pid ${pid}) is deploying to ${root}; wait for it to finish`);
+    if (pid && pid !== process.pid && running(pid)) throw new DeployConflict(`another gen deploy (pid ${pid}) is deploying to ${where}; wait for it to finish`);
     writeFileSync(path, `${process.pid}\n`);
   }
   return () => rmSync(path, { force: true });

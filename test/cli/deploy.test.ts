@@ -113,12 +113,51 @@ describe("gen deploy --to <folder>", () => {
     const u = captureIo(project);
     expect(await run(["deploy"], u.io)).toBe(2);
     expect(u.out.stderr).toContain("--to is required");
-    const d = captureIo(project);
-    expect(await run(["deploy", "--to", "docker"], d.io)).toBe(2);
-    expect(d.out.stderr).toContain("gen build && gen airflow up --docker");
+    const x = captureIo(project);
+    expect(await run(["deploy", "--to", "ftp://host/dags"], x.io)).toBe(2);
+    expect(x.out.stderr).toContain("only a folder, s3://bucket/prefix or docker can be deployed to");
     const h = captureIo(project);
     expect(await run(["deploy", "--help"], h.io)).toBe(0);
     expect(h.out.stdout).toMatch(/example:\n\s+gen deploy --to/);
+  });
+});
+
+describe("gen deploy --to docker / gen status --to docker without a running stack", () => {
+  // A private engine home of its own and DAGSPEC_DOCKER_PRIVATE: no engine answers for it, even
+  // where the machine runs one (test/python/docker deploys into a real stack).
+  const saved = { ...process.env };
+  let home: string;
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), "dagspec-docker-none-"));
+    Object.assign(process.env, { DAGSPEC_DOCKER_HOME: join(home, "engine"), DAGSPEC_DOCKER_STACK_HOME: join(home, "stack"), DAGSPEC_DOCKER_PRIVATE: "1" });
+  });
+  afterAll(() => {
+    for (const k of ["DAGSPEC_DOCKER_HOME", "DAGSPEC_DOCKER_STACK_HOME", "DAGSPEC_DOCKER_PRIVATE"]) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("says the stack is not up and what to run, exit 3, before compiling anything", async () => {
+    const d = captureIo(ROOT);
+    expect(await run(["deploy", "--to", "docker"], d.io)).toBe(3);
+    expect(d.out.stderr).toMatch(/error: the dockerised stack \(compose project dagspec\) is not up: no Docker engine answers/);
+    expect(d.out.stderr).toContain("hint: start it with gen airflow up --docker");
+    expect(d.out.stderr).not.toContain("compiling the specs");
+    const s = captureIo(ROOT);
+    expect(await run(["status", "--to", "docker", "--json"], s.io)).toBe(3);
+    expect(s.out.stderr).toContain("is not up");
+    expect(s.out.stdout).toBe("");
+  });
+
+  it("documents the docker target with an example", async () => {
+    const h = captureIo(ROOT);
+    expect(await run(["deploy", "--help"], h.io)).toBe(0);
+    expect(h.out.stdout).toContain("gen airflow up --docker && gen deploy --to docker");
+    const st = captureIo(ROOT);
+    expect(await run(["status", "--help"], st.io)).toBe(0);
+    expect(st.out.stdout).toContain("gen status --to docker");
   });
 });
 

@@ -18,7 +18,18 @@ AIRFLOW = REPO / "airflow"
 
 def test_dockerfile_copies_the_three_deployment_folders_and_the_lock() -> None:
     text = (AIRFLOW / "Dockerfile").read_text()
+    # The build folder is an argument: generated/ by default, in the Dockerfile and the compose file
+    # alike (`gen deploy --to docker` passes its staged folder, which the .dockerignore lets in).
+    (default,) = re.findall(r"^ARG DAGSPEC_BUILD=(\S+)$", text, flags=re.M)
+    compose = yaml.safe_load((AIRFLOW / "docker-compose.yaml").read_text())
+    build_args = compose["services"]["airflow-apiserver"]["build"]["args"]
+    assert default == "generated" and build_args["DAGSPEC_BUILD"] == "${DAGSPEC_BUILD:-generated}"
+    assert "!.cache/docker/deploy/" in (REPO / ".dockerignore").read_text().splitlines()
+    text = text.replace("${DAGSPEC_BUILD}", default)
     sources = re.findall(r"^COPY (?:--(?!from)\S+ )*((?!--)\S+) ", text, flags=re.M)
+    # The staged build's deploy manifest: optional (a pattern), beside the lock in one COPY.
+    manifest = "airflow/requirements.lock generated/deploy-manifest.jso[n] /opt/dagspec/"
+    assert f"COPY --chown=airflow:0 {manifest}" in text
     assert sorted(set(sources)) == sorted(
         ["airflow/requirements.lock", ".cache/docker/wheelhouse/", "airflow/runtime/",
          "airflow/docker/dagspec_container.py", "generated/dags/", "generated/dbt/", "airflow/plugins/"]

@@ -172,11 +172,12 @@ def docker_stack(pg_admin: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     finally:
         artifacts = REPO / "test-artifacts" / "docker"
         artifacts.mkdir(parents=True, exist_ok=True)
-        if stack.containers():
-            for c in stack.containers():
-                name = c["Name"].lstrip("/")
-                logs = stack.docker("logs", "--tail", "400", name)
-                (artifacts / f"{name}.log").write_text(logs.stdout + logs.stderr)
+        for c in stack.containers():
+            name = c["Name"].lstrip("/")
+            logs = stack.docker("logs", "--tail", "400", name)
+            (artifacts / f"{name}.log").write_text(logs.stdout + logs.stderr)
+        # Always: an `up` that failed before any container existed has still started the stand-ins.
+        if stack.containers() or (home / "local-services.pid").exists():
             stack.gen("down", "--docker", "--volumes", timeout=300)
         subprocess.run(["bash", str(ENGINE), "stop"], env=env, capture_output=True, text=True, timeout=120)
         for f in ("up.log",):

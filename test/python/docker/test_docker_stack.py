@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -383,7 +384,112 @@ def test_5c_a_failed_gate_pages_and_emails_the_engineers_from_a_worker(docker_st
     assert "data-eng@example.com" in mail["To"]
 
 
-# -- 6. down -------------------------------------------------------------------------------------------
+# -- 6. gen deploy --to docker: a spec change reaches the running stack ------------------------------
+
+
+def _gen_in(stack: DockerStack, cwd: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """``gen <args>`` run in ``cwd`` (a project) with the stack's environment."""
+    return subprocess.run(
+        ["node", str(REPO / "bin" / "gen.js"), *args], cwd=cwd, env=stack.env, capture_output=True,
+        text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def _status(stack: DockerStack, project: Path) -> tuple[int, dict[str, Any]]:
+    password = stack.secrets()["AIRFLOW_ADMIN_PASSWORD"]
+    airflow = stack.api.replace("http://", f"http://admin:{password}@")
+    done = _gen_in(stack, project, "status", "--to", "docker", "--airflow", airflow, "--json", timeout=300)
+    assert done.stdout, done.stderr
+    assert password not in done.stdout + done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_6_deploy_to_docker_rebuilds_the_image_and_the_running_airflow_parses_the_new_spec(
+    docker_stack: DockerStack, tmp_path: Path
+) -> None:
+    # A project whose seed spec differs from the one `up` baked in (generated/): its description.
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "specs", project / "specs")
+    spec = project / "specs" / "daily_metrics.pipeline.ts"
+    text = spec.read_text()
+    assert 'description: "Daily executive metrics' in text
+    edited = 'description: "Deployed: daily executive metrics'
+    spec.write_text(text.replace('description: "Daily executive metrics', edited, 1))
+    baked = (REPO / "generated" / "dags" / f"{SEED}.py").read_text()
+    baked_hash = re.search(r"^# spec-hash: (\w+)$", baked, re.M)
+    assert baked_hash
+
+    # Before: the image `up` built from generated/ carries no deploy manifest; Airflow runs the old spec.
+    code, before = _status(docker_stack, project)
+    assert code == 1 and before["deployment"]["releaseId"] is None, before
+    assert [(p["id"], p["state"]) for p in before["deployment"]["pipelines"]] == [(SEED, "missing")]
+    seed_before = next(p for p in before["airflow"]["pipelines"] if p["id"] == SEED)
+    assert (seed_before["state"], seed_before["parsedSpecHash"]) == ("stale", baked_hash.group(1)), before
+    new_hash = before["repo"]["pipelines"][SEED]
+    assert new_hash != baked_hash.group(1)
+    kept = {c["Config"]["Labels"]["com.docker.compose.service"]: c["Id"] for c in docker_stack.containers()}
+    runs_before = {r["dag_run_id"] for r in docker_stack.runs(SEED)}
+
+    started = time.monotonic()
+    deployed = _gen_in(docker_stack, project, "deploy", "--to", "docker")
+    docker_stack.timings["deploy_to_docker_s"] = round(time.monotonic() - started, 1)
+    assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-5000:]
+    progress = deployed.stderr
+    for line in ("gen: compiling the specs", "gen: docker: building the image", "gen: docker: Step ",
+                 "gen: docker: image built; recreating airflow-apiserver"):  # fmt: skip
+        assert line in progress, progress[-3000:]
+    target = rf"deployed release \w+ to docker \(compose project {docker_stack.project}, "
+    assert re.search(target, deployed.stdout), deployed.stdout
+    assert f"1 pipeline(s): {SEED}" in deployed.stdout, deployed.stdout
+
+    # The Airflow services were recreated on the new image (two workers again); PostgreSQL and its
+    # metadata stayed: the runs of the earlier tests are still there.
+    after = docker_stack.containers()
+    by_service: dict[str, list[dict[str, Any]]] = {}
+    for c in after:
+        by_service.setdefault(c["Config"]["Labels"]["com.docker.compose.service"], []).append(c)
+    assert len(by_service["airflow-worker"]) == 2
+    for service in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
+        (c,) = by_service[service]
+        assert c["Id"] != kept[service] and c["State"]["Health"]["Status"] == "healthy", (service, c["State"])
+    assert by_service["postgres"][0]["Id"] == kept["postgres"]
+    airflow = [
+        c for s, cs in by_service.items() if s.startswith("airflow-") and s != "airflow-init" for c in cs
+    ]
+    (image,) = {c["Image"] for c in airflow}
+    assert image == json.loads(docker_stack.docker("image", "inspect", IMAGE).stdout)[0]["Id"]
+
+    # The running Airflow parses the new spec: gen status finds the image's build and Airflow current.
+    def current() -> tuple[int, dict[str, Any]] | None:
+        code, report = _status(docker_stack, project)
+        seed = next((p for p in report["airflow"]["pipelines"] if p["id"] == SEED), None)
+        return (code, report) if seed and seed["state"] == "current" else None
+
+    code, report = wait_for("Airflow to parse the deployed seed spec", current, timeout=180, every=5)
+    docker_stack.timings["deploy_to_parsed_s"] = round(time.monotonic() - started, 1)
+    deployment = report["deployment"]
+    assert deployment["releaseId"] and deployment["runtime"] == "current", deployment
+    assert [(p["id"], p["state"], p["deployedSpecHash"]) for p in deployment["pipelines"]] == [
+        (SEED, "current", new_hash)
+    ]
+    parsed = {p["id"]: p["state"] for p in report["airflow"]["pipelines"]}
+    # The test-only DAGs (mounted beside the image's) are dagspec DAGs this project does not hold.
+    assert parsed == {SEED: "current", SLA: "orphaned", BACKFILL: "orphaned"}, report
+    seed = next(p for p in report["airflow"]["pipelines"] if p["id"] == SEED)
+    assert seed["parsedSpecHash"] == new_hash
+    assert code == 1  # orphaned is not current
+    assert docker_stack.get(f"/dags/{SEED}").json()["description"].startswith("Deployed: daily executive")
+    assert runs_before <= {r["dag_run_id"] for r in docker_stack.runs(SEED)}
+
+    # Again: the running image holds this build, nothing is rebuilt or recreated.
+    ids = sorted(c["Id"] for c in docker_stack.containers())
+    again = _gen_in(docker_stack, project, "deploy", "--to", "docker", "--json")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads(again.stdout)["unchanged"] is True
+    assert sorted(c["Id"] for c in docker_stack.containers()) == ids
+
+
+# -- 7. down -------------------------------------------------------------------------------------------
 
 
 def test_zz_down_removes_containers_networks_volumes_and_stops_the_engine(docker_stack: DockerStack) -> None:
@@ -410,6 +516,11 @@ def test_zz_down_removes_containers_networks_volumes_and_stops_the_engine(docker
         assert docker_stack.docker("ps", "-aq", "--filter", label).stdout.split() == []
         assert docker_stack.docker("volume", "ls", "-q", "--filter", label).stdout.split() == []
         assert docker_stack.docker("network", "ls", "-q", "--filter", label).stdout.split() == []
+        # An engine without the stack: a deploy says the stack is not up and what to run (exit 3).
+        refused = _gen_in(docker_stack, REPO, "deploy", "--to", "docker", timeout=120)
+        assert refused.returncode == 3, refused.stdout + refused.stderr
+        assert "is not up: airflow-apiserver, airflow-scheduler" in refused.stderr, refused.stderr
+        assert "hint: start it with gen airflow up --docker" in refused.stderr
     finally:
         subprocess.run(["bash", engine, "stop"], env=docker_stack.env, capture_output=True, timeout=120)
     assert os.path.isdir(docker_stack.engine_home / "data")  # removed by the session's finaliser
