@@ -103,7 +103,7 @@ export async function runAirflowDocker(command: string, argv: readonly string[],
   }
   // `up` records its choices; the other commands drive the stack the way `up` started it.
   const recorded = command === "up" ? null : loadChoices(s.home);
-  const choices = recorded ? { ...recorded, bridge: recorded.bridge || o.bridge } : choicesFromEnv(process.env, o.base, o.bridge);
+  const choices = recorded ? { ...recorded, bridge: recorded.bridge || o.bridge } : choicesFromEnv(process.env, o.base, o.bridge, command === "up" ? o.workers : undefined);
   const stack = new DockerStack(s, io.stdout, choices);
   try {
     if (command === "up") return await up(stack, o, io);

@@ -75,10 +75,12 @@ export interface StackChoices {
   bridge: boolean;
   /** DAGSPEC_DOCKER_COMPOSE_FILES at `up`: site or test overrides, applied last. */
   composeFiles: string[];
+  /** `up --workers N`: a deploy recreates N workers, also when one of them was stopped meanwhile. */
+  workers?: number;
 }
 
-export function choicesFromEnv(env: NodeJS.ProcessEnv, base: StackChoices["base"], bridge: boolean): StackChoices {
-  return { base, bridge, composeFiles: (env.DAGSPEC_DOCKER_COMPOSE_FILES ?? "").split(":").filter(Boolean).map((f) => resolve(ROOT, f)) };
+export function choicesFromEnv(env: NodeJS.ProcessEnv, base: StackChoices["base"], bridge: boolean, workers?: number): StackChoices {
+  return { base, bridge, workers, composeFiles: (env.DAGSPEC_DOCKER_COMPOSE_FILES ?? "").split(":").filter(Boolean).map((f) => resolve(ROOT, f)) };
 }
 
 /** What `up` recorded, or null for a stack `up` never started from this home. */

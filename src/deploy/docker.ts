@@ -94,7 +94,9 @@ export class DockerTarget implements DeployTarget {
     }
     const changed = Object.keys(manifest.files).filter((p) => previous?.files[p] !== manifest.files[p]).sort();
     const removed = previous ? Object.keys(previous.files).filter((p) => !(p in manifest.files)).sort() : [];
-    const workers = (await this.running()).filter((c) => c.service === "airflow-worker").length;
+    // As many workers as `up` started (one may have been stopped since), or as run now.
+    const running = (await this.running()).filter((c) => c.service === "airflow-worker").length;
+    const workers = Math.max(this.stack.choices.workers ?? 0, running);
     const staged = this.stage(bundle, manifest);
     const connections = await this.stack.connectionEnv();
     try {
