@@ -196,6 +196,10 @@ def story(tmp_path_factory: pytest.TempPathFactory, pg_admin: str) -> Iterator[S
         s.snapshots["current D3 after backfill"] = s.current()
         # A day after a gap (D4 never extracted) is a base again.
         s.extract(D5)
+        # D4 extracted after D5, as a parallel backfill may finish them: D4 finds D3 and takes
+        # changed rows; D5, taken as a base, stays a base when it is re-run.
+        s.extract(D4)
+        s.extract(D5, "D5 again")
         # The gate stays strict: a charge on a plan that does not exist fails it.
         _charge(s, 6, "eu", "ghost", at(D3, 18))
         s.extract(D3, "D3 with an orphan")
@@ -220,6 +224,15 @@ def test_the_first_day_takes_the_whole_table_and_later_days_only_the_changed_row
     assert manifest["mode"] == "history" and manifest["taken"] == "changed_rows"
     assert manifest["window"] == {"since": at(D2, 0).astimezone(ZoneInfo("UTC")).isoformat()}
     assert story.extracts["2026-03-03"]["charges"]["taken"] == "day_rows"
+
+
+def test_a_re_run_takes_the_day_as_the_first_run_did(story: Story) -> None:
+    # Whether a day of a parallel backfill found its day before committed is an accident of
+    # scheduling; re-running the range must not turn a base into changed rows (new lake bytes).
+    assert story.extracts["2026-03-05"]["plans"]["taken"] == "changed_rows"
+    again, first = story.extracts["D5 again"]["plans"], story.extracts["2026-03-06"]["plans"]
+    assert again["taken"] == "whole_table"
+    assert again["files"] == first["files"]
 
 
 def test_every_day_builds_and_the_current_rows_are_the_days_snapshot(story: Story) -> None:

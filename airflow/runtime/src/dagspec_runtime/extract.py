@@ -318,12 +318,23 @@ def _history_base(lake: Lake, spec: TableSpec, day: date) -> bool:
     earlier partition. The first day, a day after a gap (a day never extracted, or extracted
     before the table was kept as a history) and a day after a change of columns take the whole table.
     A parallel backfill whose day before is not committed yet takes a base too: costlier, never wrong.
+
+    A day taken before keeps the kind it was taken as (a base stays a base), so that re-running a
+    range takes every day as the first run did, whatever order the runs finish in: which day of a
+    parallel backfill found its day before committed is an accident of scheduling, and a re-run of
+    unchanged source data must leave the lake's bytes as they were.
     """
+    columns = [{"name": c.name, "type": c.pg_type} for c in spec.columns]
+    try:
+        own = read_manifest(lake, spec.name, day.isoformat())
+    except FileNotFoundError:
+        own = None
+    if own is not None and own.get("columns") == columns and own.get("taken") == "whole_table":
+        return True
     try:
         before = read_manifest(lake, spec.name, (day - timedelta(days=1)).isoformat())
     except FileNotFoundError:
         return True
-    columns = [{"name": c.name, "type": c.pg_type} for c in spec.columns]
     return before.get("mode") not in ("history", "snapshot") or before.get("columns") != columns
 
 
