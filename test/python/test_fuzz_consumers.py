@@ -4,7 +4,8 @@ test/fuzz/emit-batch.mjs mutates the golden cases' specs with hostile values (th
 test/fuzz/fuzz.test.ts) and writes the ones that built cleanly, with their generated trees. Each
 tree must then import in Airflow's DagBag with no errors, pass ruff (check and format), and be
 accepted by `dbt compile` on both targets (PostgreSQL: a scratch database on the local server),
-and every statement compiled for DuckDB must parse in DuckDB. FUZZ_CONSUMER_SPECS sets the batch
+and every statement compiled for each target must parse in that database's own parser (DuckDB's
+json_serialize_sql; PostgreSQL's, through PL/pgSQL's validator). FUZZ_CONSUMER_SPECS sets the batch
 size (default 6), FUZZ_SEED the sample.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -107,13 +109,32 @@ def test_dbt_compiles_every_fuzzed_project_on_duckdb(batch: list[Path], tmp_path
             assert not result.get("error"), f"{where}: {result.get('error_message')}\n{describe(tree)}"
 
 
+def parse_on_postgres(conninfo: str, text: str) -> str | None:
+    """PostgreSQL's own parser on one statement, without binding it to tables that do not exist:
+    PL/pgSQL's validator raw-parses every SQL statement of a function body when the function is
+    created (check_function_bodies). Returns the server's error, or None."""
+    import psycopg
+
+    tag = f"$dagspec_{secrets.token_hex(8)}$"
+    assert tag not in text
+    with psycopg.connect(conninfo) as conn:  # one transaction, rolled back: nothing is kept
+        try:
+            body = f"{tag}BEGIN\n{text}\n;\nEND{tag}"
+            conn.execute(f"CREATE FUNCTION pg_temp.dagspec_parse() RETURNS void LANGUAGE plpgsql AS {body}")
+        except psycopg.Error as err:
+            return str(err)
+        finally:
+            conn.rollback()
+    return None
+
+
 def test_dbt_compiles_every_fuzzed_project_on_postgres(batch: list[Path], tmp_path: Path, make_db) -> None:
-    dbname = make_db("fuzz").rsplit("dbname=", 1)[1]
+    conninfo = make_db("fuzz")
     env = {
         "DAGSPEC_PG_HOST": "127.0.0.1",
         "DAGSPEC_PG_PORT": "5432",
         "DAGSPEC_PG_USER": "postgres",
-        "DAGSPEC_PG_DBNAME": dbname,
+        "DAGSPEC_PG_DBNAME": conninfo.rsplit("dbname=", 1)[1],
     }
     for tree, project in projects(batch):
         work = tmp_path / tree.name / project.name
@@ -122,3 +143,7 @@ def test_dbt_compiles_every_fuzzed_project_on_postgres(batch: list[Path], tmp_pa
             dbt(["compile", "--target", "postgres"], work, {**env, "DAGSPEC_LAKE_URI": str(work / "lake")})
         except AssertionError as err:
             raise AssertionError(f"{err}\n{describe(tree)}") from None
+        # Every compiled statement parses in PostgreSQL (its own parser, in the server).
+        for sql_file in sorted((work / "target" / "compiled").rglob("*.sql")):
+            error = parse_on_postgres(conninfo, sql_file.read_text())
+            assert error is None, f"{sql_file.relative_to(work)}: {error}\n{describe(tree)}"

@@ -24,8 +24,9 @@ export default definePipeline({
       sql: "select ds, count(*) as n, max(note) as note from {{ source('app', 't') }} where note <> '\"\"\"' group by ds",
       columns: {
         ds: { description: TRICKY },
-        n: { tests: [{ accepted_values: { values: ["it's", 'say "hi"', 3] } }] },
-        note: {},
+        n: {},
+        // On the text column: `it's` compared with a count is a type error on PostgreSQL and DuckDB.
+        note: { tests: [{ accepted_values: { values: ["it's", 'say "hi"', 3] } }] },
       },
     },
   },
