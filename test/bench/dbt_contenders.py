@@ -59,6 +59,7 @@ def main() -> None:
         code, timing = result.returncode, result.timing
     elif mode == "inprocess":
         from dagspec_runtime import dbt_child
+        from dagspec_runtime.dbt_args import build_vars
 
         args = {
             "parent_pid": os.getppid(),
@@ -66,6 +67,7 @@ def main() -> None:
             "profiles_dir": project,
             "target": "duckdb",
             "ds": day,
+            "vars": build_vars(day),
             "target_path": str(target),
             "log_path": f"{work}/logs",
             "parse_cache": f"{cache}/inprocess/partial_parse.msgpack" if cache else None,
