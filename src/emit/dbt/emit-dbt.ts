@@ -1,6 +1,7 @@
 /** Emits the dbt project for one pipeline under `dbt/<pipeline_id>/`. */
 import type { PipelineIR } from "../../ir/types.ts";
 import { sqlComment } from "../header.ts";
+import { committedFilesMacro } from "./committed-files.ts";
 import { dbtProjectYml, profilesYml } from "./project-files.ts";
 import { DAY_PLACEHOLDER, schemaYml, sourcesYml, usesExpressionTests } from "./schema-files.ts";
 
@@ -46,6 +47,7 @@ export function emitDbt(ir: PipelineIR): Map<string, string> {
     files.set(`${base}/tests/${t.name}.sql`, `${header}${about}\n-- Returns the failing rows; any row fails the test.\n${severity}${t.sql}`);
   }
   files.set(`${base}/macros/get_where_subquery.sql`, `${header}\n${WHERE_SUBQUERY}`);
+  files.set(`${base}/macros/dagspec_committed_files.sql`, `${header}\n${committedFilesMacro(ir)}`);
   if (usesExpressionTests(ir)) files.set(`${base}/macros/dagspec_expression.sql`, `${header}\n${EXPRESSION_TEST}`);
   return files;
 }

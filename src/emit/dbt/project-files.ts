@@ -17,6 +17,9 @@ export function dbtProjectYml(ir: PipelineIR): string {
     "clean-targets": ["target", "logs"],
     // The report day; every run passes --vars '{"ds": "YYYY-MM-DD"}'. The default only lets `dbt parse` run.
     vars: { ds: "1970-01-01" },
+    // On DuckDB, which of the lake's files the sources read: those the committed day records list
+    // (macros/dagspec_committed_files.sql). Nothing on PostgreSQL.
+    "on-run-start": ["{{ dagspec_committed_files() }}"],
     models: { [ir.dbt.project]: { "+persist_docs": { relation: true, columns: true } } },
   });
 }

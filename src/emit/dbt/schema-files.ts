@@ -1,6 +1,6 @@
 /** models/sources.yml and models/schema.yml: sources over the lake, model docs, configs and tests. */
 import { PARTITION_COLUMN, type ColumnTestIR, type ModelIR, type PipelineIR } from "../../ir/types.ts";
-import { fillLayout } from "../../ir/names.ts";
+import { COMMITTED_FILES } from "./committed-files.ts";
 import { hashComment } from "../header.ts";
 import { warehouseTarget } from "../targets/select.ts";
 import { yamlFile } from "./yaml-out.ts";
@@ -15,10 +15,12 @@ export function sourcesYml(ir: PipelineIR): string {
         description: `Raw extracts of connection ${ir.source.connId}, one Parquet partition per report day (ds).`,
         // On PostgreSQL the DAG loads each day's partitions into this schema first.
         schema: rawSchema,
-        // On DuckDB the same source reads the lake's Parquet directly (hive partition column ds).
+        // On DuckDB the same source reads the lake's Parquet directly (hive partition column ds): every
+        // day's files that the lake's committed day records list, never a glob of the folders, which
+        // can hold an extract's uncommitted or superseded files (macros/dagspec_committed_files.sql
+        // defines committed_files at the start of each run). dbt-duckdb fills {schema} and {name}.
         meta: {
-          // dbt-duckdb fills {name} with each table's name; ds=* reads every day's partition.
-          external_location: `read_parquet('{{ env_var('${ir.names.env.lakeUri}', 'lake') }}/${fillLayout(ir.names.rawPartition, { table: "{name}", ds: "*" })}/*.parquet', hive_partitioning = true, union_by_name = true)`,
+          external_location: `read_parquet("{schema}".${COMMITTED_FILES}('{name}'), hive_partitioning = true, union_by_name = true)`,
         },
         tables: ir.source.tables.map((t) => ({
           name: t.name,

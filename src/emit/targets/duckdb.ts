@@ -20,7 +20,7 @@ export const duckdbTarget: WarehouseTarget = {
     threads: 1,
     ...lake.duckdbProfile(ir),
   }),
-  rawSchema: (ir) => `${ir.id}_raw`, // unused: DuckDB reads the lake through external_location
+  rawSchema: (ir) => `${ir.id}_raw`, // holds only the committed_files macro: DuckDB reads the lake through external_location
   runtimeConfig: (ir) => {
     const wh = own(ir)!;
     return { kind: "duckdb", path: wh.path, audit_schema: wh.auditSchema, publish_schema: wh.publishSchema };
