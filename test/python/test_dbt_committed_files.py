@@ -182,3 +182,34 @@ def test_a_lake_with_nothing_committed_names_the_table(tmp_path: Path) -> None:
         done, _ = build(work, {"DAGSPEC_LAKE_URI": lake.path()})
     assert done.returncode != 0
     assert "commits no partition of orders" in done.stdout, done.stdout[-4000:]
+
+
+def test_one_parse_serves_builds_of_a_changing_lake(source: str, local_lake: Lake, tmp_path: Path) -> None:
+    """Through the runtime's build (``dbt_runner.run_build``: saved parse, day as a build var): the
+    files are listed when each build starts, so a day committed after the parse is read by the
+    next build without a new parse."""
+    from dagspec_runtime.dbt_runner import run_build
+
+    extract_to_lake(source, local_lake, pipeline_id="shop", ds=DST_SPRING, timezone=TZ, tables=TABLES)
+    work = project(tmp_path)
+    db = tmp_path / "warehouse.duckdb"
+    env = {"DAGSPEC_LAKE_URI": local_lake.path(), "DAGSPEC_DUCKDB_PATH": str(db)}
+
+    def runtime_build(name: str) -> tuple[str, dict[tuple[str, str], int]]:
+        result = run_build(
+            dbt_bin=str(DBT), project_dir=str(work), target="duckdb", ds=DST_SPRING,
+            work_dir=str(tmp_path / name), env=env, parse_cache_root=str(tmp_path / "parse"),
+        )  # fmt: skip
+        out = "\n".join(result.log_tail)
+        assert result.returncode == 0, out
+        with duckdb.connect(str(db), read_only=True) as conn:
+            rows = conn.execute("select source_table, ds, n from audit.lake_counts").fetchall()
+        return out, {(t, ds): n for t, ds, n in rows}
+
+    out, counts = runtime_build("first")
+    assert "saved this project's parse" in out, out
+    assert counts == {("orders", DST_SPRING): 300, ("customers", DST_SPRING): 40}
+    legacy_day(local_lake, "orders", LEGACY)
+    out, counts = runtime_build("second")
+    assert "saved this project's parse" not in out and "parsing" not in out.lower(), out
+    assert counts == {("orders", DST_SPRING): 300, ("customers", DST_SPRING): 40, ("orders", LEGACY): 300}
