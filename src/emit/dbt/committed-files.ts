@@ -51,10 +51,15 @@ export function committedFilesMacro(ir: PipelineIR): string {
         {{- return('') -}}
     {%- endif -%}
     {%- set lake = env_var('${ir.names.env.lakeUri}', 'lake') | replace("'", "''") -%}
+    {#- A partition's own manifest is read only for a day without a record. -#}
     {%- set listing -%}
-        select 'day' as kind, file from glob('{{ lake }}/${DAY_RECORDS}')
+        with days as (
+            select file from glob('{{ lake }}/${DAY_RECORDS}')
+        )
+        select 'day' as kind, file from days
         union all
         select 'partition' as kind, file from glob('{{ lake }}/${partitions}/${PARTITION_MANIFEST}')
+        where regexp_extract(file, '/ds=([^/]*)/[^/]*$', 1) not in (select regexp_extract(file, '/ds=([^/]*)[.]json$', 1) from days)
         order by file
     {%- endset -%}
     {%- set listed = run_query(listing).rows -%}

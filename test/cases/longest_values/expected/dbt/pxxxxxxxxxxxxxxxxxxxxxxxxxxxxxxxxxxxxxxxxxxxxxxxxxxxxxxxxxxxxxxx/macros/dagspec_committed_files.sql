@@ -21,10 +21,15 @@
         {{- return('') -}}
     {%- endif -%}
     {%- set lake = env_var('DAGSPEC_LAKE_URI', 'lake') | replace("'", "''") -%}
+    {#- A partition's own manifest is read only for a day without a record. -#}
     {%- set listing -%}
-        select 'day' as kind, file from glob('{{ lake }}/_days/ds=*.json')
+        with days as (
+            select file from glob('{{ lake }}/_days/ds=*.json')
+        )
+        select 'day' as kind, file from days
         union all
         select 'partition' as kind, file from glob('{{ lake }}/raw/*/ds=*/_manifest.json')
+        where regexp_extract(file, '/ds=([^/]*)/[^/]*$', 1) not in (select regexp_extract(file, '/ds=([^/]*)[.]json$', 1) from days)
         order by file
     {%- endset -%}
     {%- set listed = run_query(listing).rows -%}
