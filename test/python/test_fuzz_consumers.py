@@ -104,8 +104,14 @@ def test_dbt_compiles_every_fuzzed_project_on_duckdb(batch: list[Path], tmp_path
         # Every compiled statement parses in DuckDB (json_serialize_sql parses without binding).
         for sql_file in sorted((work / "target" / "compiled").rglob("*.sql")):
             text = sql_file.read_text()
-            result = json.loads(con.execute("select json_serialize_sql(?::varchar)", [text]).fetchall()[0][0])
             where = sql_file.relative_to(work)
+            if "hooks" in sql_file.parts:  # DDL (the committed_files macro), which json_serialize_sql refuses
+                try:
+                    assert con.extract_statements(text), f"{where}: no statement"
+                except duckdb.ParserException as err:
+                    raise AssertionError(f"{where}: {err}\n{describe(tree)}") from None
+                continue
+            result = json.loads(con.execute("select json_serialize_sql(?::varchar)", [text]).fetchall()[0][0])
             assert not result.get("error"), f"{where}: {result.get('error_message')}\n{describe(tree)}"
 
 
