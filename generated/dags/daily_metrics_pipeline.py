@@ -12,7 +12,7 @@ from airflow.providers.common.sql.sensors.sql import SqlSensor
 from airflow.sdk import DAG, AsyncCallback, CronTriggerTimetable, DeadlineAlert, DeadlineReference
 
 # dagspec's runtime: the dagspec-runtime package installed beside Airflow (airflow/runtime in the repo).
-from dagspec_runtime.alerts import failure_alert
+from dagspec_runtime.alerts import failure_alert, run_failure_alert
 from dagspec_runtime.contract import load_pipeline
 from dagspec_runtime.operators import (
     DbtBuildOperator,
@@ -209,6 +209,9 @@ with DAG(
         "retry_delay": timedelta(minutes=5),
         "on_failure_callback": failure_alert(PIPELINE),
     },
+    # A failed run pages and emails for any failed task whose own alert did not go out: a task
+    # whose process or worker was killed runs no task callback (dagspec_runtime.alerts).
+    on_failure_callback=run_failure_alert(PIPELINE),
     # The report-day window of a run; the operators' templated fields and the sensor's SQL use it.
     user_defined_macros={"dagspec_window": lambda logical_date: window(PIPELINE, logical_date)},
     # The SLA as Airflow 3 Deadline Alerts, measured from each run's own scheduled start, so a

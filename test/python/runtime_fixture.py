@@ -208,6 +208,10 @@ class FakeTI:
         self.run_id = "scheduled__2024-03-11T10:00:00+00:00"
         self.try_number = 1
         self.log_url = "http://airflow.local/log"
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
 
     def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
         return self.xcoms.get(task_ids or "")

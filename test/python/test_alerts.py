@@ -163,6 +163,69 @@ def test_failure_callback_pages_and_emails(
     _no_key_in_logs(caplog)
 
 
+def test_failure_callback_records_its_alert_for_the_run(pd: PagerDutyReceiver, smtp: SmtpOutbox) -> None:
+    ctx = _failure_context()
+    alerts.failure_alert(pipeline())(ctx)
+    assert len(pd.events) == 1 and len(smtp.messages) == 1
+    assert ctx["ti"].pushed == {"dagspec_alert": {"pagerduty": "sent", "email": "sent"}}
+
+
+def test_failure_callback_without_exception_leaves_the_alert_to_the_run(
+    pd: PagerDutyReceiver, smtp: SmtpOutbox
+) -> None:
+    """The DAG processor runs it for a try the scheduler failed (lost worker): no ``exception``."""
+    ctx: dict[str, Any] = context_for(date(2024, 3, 10), task_id="extract")
+    alerts.failure_alert(pipeline())(ctx)
+    assert pd.events == [] and smtp.messages == [] and ctx["ti"].pushed == {}
+
+
+def _run_failure(monkeypatch: pytest.MonkeyPatch, records: dict[str, Any] | Exception) -> dict[str, Any]:
+    def failed_task_records(dag_id: str, run_id: str) -> dict[str, Any]:
+        assert (dag_id, run_id) == ("fixture_pipeline", "scheduled__2024-03-11T10:00:00+00:00")
+        if isinstance(records, Exception):
+            raise records
+        return records
+
+    monkeypatch.setattr(alerts, "_failed_task_records", failed_task_records)
+    ctx: dict[str, Any] = context_for(date(2024, 3, 10), task_id="extract")
+    ctx["reason"] = "task_failure"
+    return ctx
+
+
+def test_run_failure_alerts_for_a_task_that_did_not(
+    pd: PagerDutyReceiver, smtp: SmtpOutbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = _run_failure(monkeypatch, {"extract": None, "dbt_build": {"pagerduty": "sent", "email": "sent"}})
+    alerts.run_failure_alert(pipeline())(ctx)
+    (event,) = pd.events
+    assert event["dedup_key"] == "fixture_pipeline/2024-03-10"
+    assert event["payload"]["summary"].startswith("fixture_pipeline: task extract failed for ds=2024-03-10")
+    assert "killed" in event["payload"]["summary"]
+    assert event["payload"]["custom_details"]["task_id"] == "extract"
+    (message,) = smtp.messages
+    assert "task extract failed" in message["Subject"]
+
+
+def test_run_failure_quiet_when_every_failed_task_alerted(
+    pd: PagerDutyReceiver, smtp: SmtpOutbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = _run_failure(monkeypatch, {"dbt_build": {"pagerduty": "sent", "email": "failed: down"}})
+    alerts.run_failure_alert(pipeline())(ctx)
+    ctx = _run_failure(monkeypatch, {})  # failed with no failed task (marked failed by hand)
+    alerts.run_failure_alert(pipeline())(ctx)
+    assert pd.events == [] and smtp.messages == []
+
+
+def test_run_failure_alerts_when_it_cannot_tell(
+    pd: PagerDutyReceiver, smtp: SmtpOutbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = _run_failure(monkeypatch, RuntimeError("no supervisor"))
+    alerts.run_failure_alert(pipeline())(ctx)
+    (event,) = pd.events
+    assert "RuntimeError: no supervisor" in event["payload"]["custom_details"]["exception"]
+    assert len(smtp.messages) == 1
+
+
 def test_failure_callback_survives_broken_channels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "AIRFLOW_CONN_PD_TEST",

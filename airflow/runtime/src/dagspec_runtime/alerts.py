@@ -9,6 +9,21 @@ for the same day land on one incident, and the delivered report resolves it.
 
 Events go out through ``dagspec_runtime.pagerduty`` (Events API v2, base URL from the connection).
 
+Who alerts about a failed task (Airflow 3.3, read from its source):
+
+- The task raised: the task process runs the tasks' ``on_failure_callback`` (``failure_alert``) and
+  it pages and emails, then records that in the task's XCom ``dagspec_alert``.
+- Only the task process was killed (SIGKILL, out of memory) under a living supervisor: the supervisor
+  reports the try FAILED (or UP_FOR_RETRY) from the exit code and runs no callback; nothing else does.
+- The worker (supervisor and task) was killed: the scheduler's task-instance heartbeat timeout fails
+  the try and asks the DAG processor to run the task's ``on_failure_callback``, once from the timeout
+  and once more from the executor's "finished" event, with a context that has no ``exception``.
+
+``failure_alert`` therefore alerts only when called by the task runner (its context has an
+``exception`` key), and the DAG's ``on_failure_callback`` (``run_failure_alert``, run by the DAG
+processor once the run has failed, whatever killed the task) alerts for the failed tasks that have
+no ``dagspec_alert`` record: one page and one email per failed run either way.
+
 This module is imported when a DAG file is parsed (``failure_alert(PIPELINE)``): heavy imports
 stay inside functions.
 """
@@ -34,13 +49,16 @@ if TYPE_CHECKING:
 __all__ = [
     "PagerDutyError",
     "asend_event",
+    "ALERT_XCOM_KEY",
     "dedup_key",
     "failure_alert",
     "holding_up",
     "notify_engineers",
     "notify_failure",
+    "notify_unalerted_failures",
     "on_deadline_miss",
     "resolve_incident",
+    "run_failure_alert",
     "run_url",
     "send_alert_email",
     "send_event",
@@ -56,14 +74,165 @@ _EMAIL_BUDGET_SECONDS = 30.0
 # -- task failures ---------------------------------------------------------------------------------
 
 
+# The XCom a failed try's own alert leaves on its task instance (cleared when the task is tried again).
+ALERT_XCOM_KEY = "dagspec_alert"
+
+
 def failure_alert(pipeline: Pipeline) -> Callable[[Mapping[str, Any]], None]:
-    """The tasks' ``on_failure_callback``: page (PagerDuty) and email the engineers; never raises."""
+    """The tasks' ``on_failure_callback``: page (PagerDuty) and email the engineers; never raises.
+
+    In the task process (the task runner puts ``exception`` into the context before the callback,
+    task_runner.py ``finalize``) it alerts and records the outcome in the XCom ``dagspec_alert``.
+    Run by the DAG processor for a try the scheduler failed from outside (heartbeat timeout: the
+    worker was killed), the context has no ``exception`` and Airflow asks twice: it leaves the alert
+    to the DAG's ``run_failure_alert``, which sends it once.
+    """
 
     def on_failure(context: Mapping[str, Any]) -> None:
-        notify_failure(pipeline, context)
+        if "exception" not in context:
+            ti = context.get("ti") or context.get("task_instance")
+            log.warning(
+                "%s: task %s was failed from outside its process (worker lost); the run's failure"
+                " callback alerts",
+                pipeline.id,
+                getattr(ti, "task_id", None),
+            )
+            return
+        outcome = notify_failure(pipeline, context)
+        _record_alert(context, outcome)
 
     on_failure.__name__ = f"dagspec_failure_alert_{pipeline.id}"
     return on_failure
+
+
+def _record_alert(context: Mapping[str, Any], outcome: Mapping[str, Any]) -> None:
+    """Leave the try's alert outcome in its XCom, for the run's failure callback; never raises."""
+    ti = context.get("ti") or context.get("task_instance")
+    try:
+        ti.xcom_push(  # type: ignore[union-attr]
+            key=ALERT_XCOM_KEY,
+            value={"pagerduty": outcome.get("pagerduty"), "email": outcome.get("email")},
+        )
+    except Exception as exc:  # the run's callback then alerts again: a duplicate beats a loss
+        log.warning("could not record the failure alert in XCom: %s", exc)
+
+
+def run_failure_alert(pipeline: Pipeline) -> Callable[[Mapping[str, Any]], None]:
+    """The DAG's ``on_failure_callback``: alert for failed tasks whose own alert did not go out.
+
+    Airflow runs it in the DAG processor when a run fails (the scheduler's DagCallbackRequest),
+    whatever failed the task: a killed task process or worker ran no task callback. Never raises.
+    """
+
+    def on_run_failure(context: Mapping[str, Any]) -> None:
+        try:
+            notify_unalerted_failures(pipeline, context)
+        except Exception:  # a callback must not raise; say why nothing went out
+            log.exception("%s: the run failure alert failed", pipeline.id)
+
+    on_run_failure.__name__ = f"dagspec_run_failure_alert_{pipeline.id}"
+    return on_run_failure
+
+
+def _failed_task_records(dag_id: str, run_id: str) -> dict[str, Any]:
+    """``{task_id: its dagspec_alert XCom or None}`` of the run's failed tasks.
+
+    Asked of the Execution API through the DAG processor's supervisor (``GetTaskStates``,
+    ``GetXCom``). ``airflow dags test`` runs the DAG's callbacks in its own process, which has no
+    supervisor but the metadata database (dagrun.py ``execute_dag_callbacks``): read from there.
+    """
+    from airflow.sdk.execution_time import task_runner
+
+    if getattr(task_runner, "SUPERVISOR_COMMS", None) is None:
+        return _failed_task_records_from_db(dag_id, run_id)
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+    from airflow.sdk.execution_time.xcom import XCom
+
+    states = RuntimeTaskInstance.get_task_states(dag_id=dag_id, run_ids=[run_id]).get(run_id) or {}
+    failed = sorted(t for t, s in states.items() if str(getattr(s, "value", s)) == "failed")
+    return {
+        t: XCom.get_one(key=ALERT_XCOM_KEY, dag_id=dag_id, task_id=t, run_id=run_id, map_index=-1)
+        for t in failed
+    }
+
+
+def _failed_task_records_from_db(dag_id: str, run_id: str) -> dict[str, Any]:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        failed = session.scalars(
+            select(TaskInstance.task_id).where(
+                TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id, TaskInstance.state == "failed"
+            )
+        ).all()
+        recorded = set(
+            session.scalars(
+                select(XComModel.task_id).where(
+                    XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key == ALERT_XCOM_KEY
+                )
+            ).all()
+        )
+    return {t: ({"recorded": True} if t in recorded else None) for t in sorted(failed)}
+
+
+def notify_unalerted_failures(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Page and email for the run's failed tasks that left no ``dagspec_alert`` record; else nothing.
+
+    If the records cannot be read, it alerts anyway (a duplicate alert beats a lost one).
+    """
+    from dagspec_runtime.alert_render import failure_html
+
+    dag = context.get("dag")
+    dag_id = getattr(dag, "dag_id", None) or pipeline.id
+    run_id = str(context.get("run_id") or getattr(context.get("dag_run"), "run_id", "") or "")
+    lookup_error = None
+    try:
+        records = _failed_task_records(dag_id, run_id)
+    except Exception as exc:
+        lookup_error = f"{type(exc).__name__}: {exc}"[:300]
+        log.warning("%s: could not read the failed tasks of %s: %s", pipeline.id, run_id, lookup_error)
+        records = {}
+    silent = [t for t, record in records.items() if record is None]
+    if records and not silent:
+        log.info("%s: run %s failed; every failed task alerted itself", pipeline.id, run_id)
+        return None
+    if not records and lookup_error is None:
+        log.info("%s: run %s failed with no failed task (%s)", pipeline.id, run_id, context.get("reason"))
+        return None
+    try:
+        day: str | None = run_day(pipeline, context).isoformat()
+    except Exception:
+        day = None
+    tasks = ", ".join(silent) or "unknown task"
+    summary = (
+        f"{pipeline.id}: task {tasks} failed for ds={day} without its own alert: its process or"
+        " worker was killed (SIGKILL, out of memory, heartbeat timeout)"
+    )
+    facts = {
+        "pipeline": pipeline.id,
+        "dag_id": dag_id,
+        "task_id": tasks,
+        "run_id": run_id,
+        "run_type": run_type(context),
+        "ds": day,
+        "try_number": None,
+        "exception": lookup_error or f"the run failed ({context.get('reason')}); the task ran no callback",
+        "failing_tests": [],
+        "log_url": run_url(dag_id, run_id, silent[0] if len(silent) == 1 else None) if run_id else None,
+        "spec_file": pipeline.spec_file,
+    }
+    return notify_engineers(
+        pipeline,
+        summary=summary,
+        dedup=dedup_key(pipeline.id, day or "unknown-day"),
+        severity=pipeline.alerts.severity,
+        details=facts,
+        html=lambda: failure_html(facts, summary),
+        source=f"airflow/{dag_id}",
+    )
 
 
 def _failure_facts(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
