@@ -8,7 +8,8 @@ a temporary folder; each reads its own tiny demo_shop source database. The stack
 SMTP server and PagerDuty Events API v2 receiver too; the tests read what they received.
 
 The scheduler creates no scheduled runs here (``[scheduler] use_job_schedule = False``): every run
-is one a test triggers, with the logical date it chooses. Stack logs and received events are copied
+is one a test triggers, with the logical date it chooses. A try whose worker stops heartbeating is
+failed after ``HEARTBEAT_TIMEOUT_S`` (the killed-worker test). Stack logs and received events are copied
 to ``test-artifacts/live/`` at the end.
 """
 
@@ -44,7 +45,11 @@ SOURCES = {
     "sla_live_late": "app_db_late",
     "sla_live_ontime": "app_db_ontime",
     "live_backfill": "app_db_backfill",
+    "live_killed": "app_db_killed",
 }
+# A running try whose worker stopped heartbeating is failed after this long (Airflow's default is
+# 300 s); the killed-worker test waits for it twice. The supervisor heartbeats every 5 s.
+HEARTBEAT_TIMEOUT_S = 30
 SEED_DAYS = 6  # through the report day of "now": the SLA runs' day and the backfill's older days
 
 
@@ -95,6 +100,7 @@ def live_stack(pg_admin: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         # Only the runs a test triggers; the test DAGs start unpaused.
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+        AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT_S),
     )
     for dag, conn_id in SOURCES.items():
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = postgres.url(source_dbs[dag])

@@ -13,11 +13,14 @@ Who alerts about a failed task (Airflow 3.3, read from its source):
 
 - The task raised: the task process runs the tasks' ``on_failure_callback`` (``failure_alert``) and
   it pages and emails, then records that in the task's XCom ``dagspec_alert``.
-- Only the task process was killed (SIGKILL, out of memory) under a living supervisor: the supervisor
-  reports the try FAILED (or UP_FOR_RETRY) from the exit code and runs no callback; nothing else does.
+- Only the task process was killed (SIGKILL, out of memory) under a living supervisor: on the last
+  try the supervisor reports it FAILED from the exit code (supervisor.py ``final_state``, ``finish``)
+  and no callback runs anywhere. (With a retry left it reports nothing, UP_FOR_RETRY being a state
+  it sends only on the task's request; the scheduler then fails the try from the executor's event
+  and asks for the task's ``on_retry_callback``.)
 - The worker (supervisor and task) was killed: the scheduler's task-instance heartbeat timeout fails
   the try and asks the DAG processor to run the task's ``on_failure_callback``, once from the timeout
-  and once more from the executor's "finished" event, with a context that has no ``exception``.
+  and once more from the executor's event, with a context that has no ``exception``.
 
 ``failure_alert`` therefore alerts only when called by the task runner (its context has an
 ``exception`` key), and the DAG's ``on_failure_callback`` (``run_failure_alert``, run by the DAG
