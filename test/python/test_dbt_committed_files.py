@@ -6,7 +6,9 @@ deletes the superseded ones only after; an aborted extract leaves what it could 
 killed write can leave a damaged file. A glob of the folders (the sources' old external_location,
 ``raw/<table>/ds=*/*.parquet``) read all of them. The generated project now reads, through the
 ``committed_files`` macro its on-run-start hook defines, exactly the files of the committed day
-records, and for a day from before day records, of its partition's ``_manifest.json``.
+records, and for a day from before day records, of its partition's ``_manifest.json``: only a
+legacy one (no ``committed_by``); a manifest written to be committed by a day record whose record was
+never written (an extract killed between swapping the partitions in and writing the record) is not read.
 
 Real components: the runtime's extract from PostgreSQL into a local lake and into moto's S3 server,
 the generated dbt pieces (profile with its fsspec S3 filesystem, ``dbt_project.yml`` with the hook,
@@ -32,7 +34,7 @@ import yaml
 
 from dagspec_runtime.extract import extract_to_lake
 from dagspec_runtime.lake import Lake
-from dagspec_runtime.manifest import MANIFEST_NAME, dumps, read_manifest
+from dagspec_runtime.manifest import COMMITTED_BY, MANIFEST_NAME, dumps, read_manifest
 from moto_s3 import s3_options
 from pgsource import DST_SPRING, TABLES, TZ, create_schema, customers, day_orders, insert
 from testenv import REPO
@@ -41,6 +43,7 @@ CASE = REPO / "test/cases/postgres_s3/expected/dbt/payments_daily"
 DBT = Path(sys.executable).with_name("dbt")
 LEGACY = (date.fromisoformat(DST_SPRING) - timedelta(days=1)).isoformat()  # before day records
 ABORTED = (date.fromisoformat(DST_SPRING) + timedelta(days=1)).isoformat()  # never committed
+KILLED = (date.fromisoformat(DST_SPRING) + timedelta(days=2)).isoformat()  # swapped in, no record
 
 COUNTS = """\
 {{ config(materialized="table") }}
@@ -86,10 +89,15 @@ def build(
     return done, {(t, ds): n for t, ds, n, _ in rows}
 
 
-def legacy_day(lake: Lake, table: str, ds: str) -> int:
+def legacy_day(lake: Lake, table: str, ds: str, *, killed: bool = False) -> int:
     """A partition committed with its own manifest and no day record, as extracts before day
-    records wrote them: the committed day's file of ``table``, under ``ds``."""
+    records wrote them: the committed day's file of ``table``, under ``ds``. With ``killed``, the
+    manifest is the one an extract of today writes (``committed_by``), and the partition is what an
+    extract killed before writing the day record leaves: in place, with no record."""
     manifest = read_manifest(lake, table, DST_SPRING)
+    assert manifest[COMMITTED_BY] == "day_record"
+    if not killed:
+        manifest = {k: v for k, v in manifest.items() if k != COMMITTED_BY}
     writer = lake.begin_partition(f"raw/{table}/ds={ds}", manifest_name=MANIFEST_NAME)
     for f in manifest["files"]:
         with lake.local_file(f"raw/{table}/ds={DST_SPRING}/{f['path']}") as committed:
@@ -158,6 +166,14 @@ def test_dbt_reads_only_the_committed_files(source: str, lake: Lake, tmp_path: P
     done, counts = build(work, env)
     assert done.returncode == 0, done.stdout[-4000:]
     assert counts == committed  # no row twice, no uncommitted day
+
+    # A day's partition swapped into place by an extract killed before it wrote the day's record:
+    # its manifest waits for a record (committed_by), so it is no legacy day's, and not read.
+    legacy_day(lake, "orders", KILLED, killed=True)
+    assert lake.read_json(f"raw/orders/ds={KILLED}/{MANIFEST_NAME}") is not None
+    done, counts = build(work, env)
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert counts == committed  # the legacy day read, the half-written one not
 
     # A damaged file beside the committed ones (a write cut short) is never opened.
     put(lake, f"raw/customers/ds={DST_SPRING}/part-00001-fedcba9876543210.parquet", b"PAR1 cut short")

@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,7 +31,8 @@ import pytest
 
 from dagspec_runtime.extract import extract_to_lake
 from dagspec_runtime.lake import Lake, PartitionWriteError
-from dagspec_runtime.manifest import read_day, read_manifest
+from dagspec_runtime.manifest import COMMITTED_BY, dumps, read_day, read_manifest, read_manifests
+from dagspec_runtime.warehouse_load import load_partitions_to_postgres
 from moto_s3 import s3_options, start_moto
 from netgate import TcpGate
 from pgsource import DST_SPRING, TABLES, TZ, create_schema, customers, day_orders, insert
@@ -273,3 +275,79 @@ def test_commit_record_failing_puts_every_partition_back(local_lake: Lake, tmp_p
     } == before
     assert local_lake.read_bytes("_days/ds=2026-03-08.json") == b"v1"
     assert local_lake.list_dirs("_tmp") == []
+
+
+# The extract in a process of its own, killed (SIGKILL: no unwinding, no rollback) at the one point
+# where a local lake holds every table's new partition swapped into place and no day record yet.
+KILLED_BEFORE_THE_RECORD = """
+import json, os, signal, sys
+from dagspec_runtime.extract import extract_to_lake
+from dagspec_runtime.lake import Lake
+conninfo, uri, ds, tz, tables = sys.argv[1:]
+lake = Lake.from_uri(uri)
+write_bytes = type(lake).write_bytes
+def killed_at_the_record(self, rel, data):
+    if rel.startswith("_days/"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return write_bytes(self, rel, data)
+type(lake).write_bytes = killed_at_the_record
+extract_to_lake(conninfo, lake, pipeline_id="shop", ds=ds, timezone=tz, tables=json.loads(tables))
+"""
+
+
+def test_extract_killed_before_the_record_of_a_new_day_shows_nothing(
+    source: str, local_lake: Lake, make_db: Any
+) -> None:
+    """Issue 10: an extract killed after swapping a day's partitions in and before writing the day
+    record, for a day never committed, leaves partitions whose own manifests exist and no record.
+    Those manifests say they wait for a record (``committed_by``), so no reader takes them for a
+    legacy day's: the Python readers, the extract's own history lookup and PostgreSQL's load
+    all find the day not committed. A real legacy partition (a manifest without the field) still reads."""
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BEFORE_THE_RECORD, source, local_lake.uri, DST_SPRING, TZ, json.dumps(TABLES)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert local_lake.read_json(f"_days/ds={DST_SPRING}.json") is None
+    for spec in TABLES:  # the half-written day: every partition in place with its manifest
+        own = local_lake.read_json(f"raw/{spec['name']}/ds={DST_SPRING}/_manifest.json")
+        assert own is not None and own[COMMITTED_BY] == "day_record"
+        with pytest.raises(FileNotFoundError, match="not committed"):
+            read_manifest(local_lake, spec["name"], DST_SPRING)
+    with pytest.raises(FileNotFoundError, match="not committed"):
+        read_manifests(local_lake, [t["name"] for t in TABLES], DST_SPRING)
+    warehouse = make_db("faults_wh")
+    with pytest.raises(FileNotFoundError, match="not committed"):
+        load_partitions_to_postgres(warehouse, local_lake, ds=DST_SPRING, tables=TABLES, raw_schema="raw")
+    with psycopg.connect(warehouse) as conn:  # failed before touching the warehouse
+        assert conn.execute("SELECT to_regnamespace('raw') IS NULL").fetchone() == (True,)
+
+    # The next run commits the day whole, over what the killed one left.
+    extract(source, local_lake)
+    view = committed_view(local_lake)
+    assert len(view["orders"]) == 300 and len(view["customers"]) == 40
+    folder_matches_record(local_lake)
+
+    # A partition from before day records (its manifest has no committed_by, the day no record)
+    # is a committed legacy day, read through its own manifest as before.
+    record = local_lake.read_json(f"_days/ds={DST_SPRING}.json")
+    os.remove(local_lake.path(f"_days/ds={DST_SPRING}.json"))
+    for spec in TABLES:
+        rel = f"raw/{spec['name']}/ds={DST_SPRING}/_manifest.json"
+        legacy = {k: v for k, v in record["tables"][spec["name"]].items() if k != COMMITTED_BY}
+        Path(local_lake.path(rel)).write_bytes(dumps(legacy))
+    assert committed_view_legacy(local_lake) == {t: view[t] for t in view if t != "record"}
+    assert read_manifests(local_lake, [t["name"] for t in TABLES], DST_SPRING)["orders"]["rows"] == 300
+
+
+def committed_view_legacy(lake: Lake) -> dict[str, Any]:
+    """``committed_view`` for a day without a record: every table's rows read through its manifest."""
+    view: dict[str, Any] = {}
+    for spec in TABLES:
+        table = spec["name"]
+        parts = []
+        for f in read_manifest(lake, table, DST_SPRING)["files"]:
+            with lake.local_file(f"raw/{table}/ds={DST_SPRING}/{f['path']}", sha256=f["sha256"]) as local:
+                parts.append(pq.read_table(local))
+        view[table] = pa.concat_tables(parts).to_pylist()
+    return view

@@ -8,8 +8,9 @@
  * exactly the files the committed records list, never a glob of the folders.
  *
  * How: an on-run-start hook reads the records (and, for days written before day records existed,
- * each partition's `_manifest.json`) with DuckDB and defines a DuckDB macro in the raw schema,
- * `committed_files('<table>')`, returning that table's list of files; each source's
+ * each partition's `_manifest.json` without a `committed_by` field: one with it waits for its
+ * day's record, and without that record is not committed) with DuckDB and defines a DuckDB macro
+ * in the raw schema, `committed_files('<table>')`, returning that table's list of files; each source's
  * external_location is `read_parquet("<raw schema>".committed_files('<table>'), ...)`. Nothing of
  * it is known when dbt parses, so one parse still serves every day. Why a macro: DuckDB's table
  * functions take constant arguments only (no subquery), and variables (`SET VARIABLE`) belong to one
@@ -24,6 +25,8 @@ export const COMMITTED_FILES = "committed_files";
 /** The runtime's commit records (dagspec_runtime.manifest: DAYS_DIR, day_record_path, MANIFEST_NAME). */
 const DAY_RECORDS = "_days/ds=*.json";
 const PARTITION_MANIFEST = "_manifest.json";
+/** The field of a partition manifest written to be committed by a day record (manifest.COMMITTED_BY). */
+const COMMITTED_BY = "committed_by";
 
 export function committedFilesMacro(ir: PipelineIR): string {
   const partitions = fillLayout(ir.names.rawPartition, { table: "*", ds: "*" });
@@ -34,7 +37,9 @@ export function committedFilesMacro(ir: PipelineIR): string {
     The lake's committed files, defined at the start of every run (on-run-start in dbt_project.yml)
     as the DuckDB macro "<raw schema>".${COMMITTED_FILES}('<table>') that the sources' external_location
     reads: the files each day's record ${DAY_RECORDS} lists (the day's commit point), and for days
-    extracted before day records existed, those of the partition's own ${PARTITION_MANIFEST}. Files in a
+    extracted before day records existed, those of the partition's own ${PARTITION_MANIFEST} (only one
+    without "${COMMITTED_BY}": a manifest with it is committed by its day's record alone, so a partition
+    swapped in by an extract killed before it wrote the record is not read). Files in a
     partition folder that no committed record lists (an extract's uploads before its commit, or the
     files it replaced, until they are deleted) are never read.
 #}
@@ -51,7 +56,7 @@ export function committedFilesMacro(ir: PipelineIR): string {
         {{- return('') -}}
     {%- endif -%}
     {%- set lake = env_var('${ir.names.env.lakeUri}', 'lake') | replace("'", "''") -%}
-    {#- A partition's own manifest is read only for a day without a record. -#}
+    {#- A partition's own manifest is read only for a day without a record (and used only if legacy). -#}
     {%- set listing -%}
         with days as (
             select file from glob('{{ lake }}/${DAY_RECORDS}')
@@ -105,6 +110,9 @@ export function committedFilesMacro(ir: PipelineIR): string {
                 where
                     kind = 'partition'
                     and regexp_extract(filename, '/ds=([^/]*)/[^/]*$', 1) not in (select doc ->> 'ds' from days)
+                    -- and only a legacy one: a manifest marked ${COMMITTED_BY} is committed by its day's
+                    -- record alone, so without the record (an extract killed before writing it) it is not.
+                    and (doc -> '${COMMITTED_BY}') is null
             ),
             day_tables as (
                 select

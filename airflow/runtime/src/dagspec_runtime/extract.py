@@ -42,11 +42,14 @@ from typing import TYPE_CHECKING, Any
 from dagspec_runtime.days import day_bounds
 from dagspec_runtime.lake import PartitionWriteError
 from dagspec_runtime.manifest import (
+    COMMITTED_BY,
+    COMMITTED_BY_DAY_RECORD,
     MANIFEST_NAME,
     MANIFEST_VERSION,
     day_record,
     day_record_path,
     dumps,
+    legacy_manifest,
     partition_dir,
     read_day,
     read_manifest,
@@ -129,7 +132,7 @@ def extract_to_lake(
         def files() -> set[str]:
             day_tables = read_day(lake, ds)
             if day_tables is None:  # a day written before day records: its partition's manifest
-                legacy = lake.read_json(f"{partition_dir(table, ds)}/{MANIFEST_NAME}") or {}
+                legacy = legacy_manifest(lake, table, ds) or {}
                 return {f["path"] for f in legacy.get("files", [])}
             return {f["path"] for f in day_tables.get(table, {}).get("files", [])}
 
@@ -420,6 +423,8 @@ def _extract_table(
     files = [{"path": e.path, "rows": rows, "bytes": e.bytes, "sha256": e.sha256} for e, rows in entries]
     manifest = {
         "format_version": MANIFEST_VERSION,
+        # Committed by the day record alone: without it, the partition is not a (legacy) commit.
+        COMMITTED_BY: COMMITTED_BY_DAY_RECORD,
         "pipeline_id": pipeline_id,
         "table": spec.name,
         "source": f"{spec.schema}.{spec.name}",

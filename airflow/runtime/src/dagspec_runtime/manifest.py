@@ -9,6 +9,13 @@ together or not at all, and readers (``read_manifest``, ``read_day``) resolve th
 partition's own ``_manifest.json`` is a copy for tools that look at one folder (and the only
 manifest of lakes written before day records existed, which readers fall back to).
 
+Which partition manifests are such legacy commits: those without ``"committed_by": "day_record"``.
+Every manifest written since day records exist carries it, so a marked manifest counts only through
+its day's record: a partition swapped into place by an extract killed before it wrote the record
+(possible on a local lake, where folders are swapped in first and the record written last) is not
+committed, and no reader sees it, even for a day with no record at all. Lakes from before keep
+reading as they did (their manifests have no such field; the format version is unchanged).
+
 Neither holds anything that changes between two runs over the same data (no timestamps, no run
 ids), so re-extracting unchanged data reproduces them byte for byte.
 """
@@ -27,12 +34,15 @@ if TYPE_CHECKING:
     from dagspec_runtime.lake import Lake
 
 __all__ = [
+    "COMMITTED_BY",
+    "COMMITTED_BY_DAY_RECORD",
     "DAYS_DIR",
     "MANIFEST_NAME",
     "MANIFEST_VERSION",
     "day_record",
     "day_record_path",
     "dumps",
+    "legacy_manifest",
     "partition_dir",
     "read_day",
     "read_manifest",
@@ -44,6 +54,10 @@ MANIFEST_NAME = "_manifest.json"
 MANIFEST_VERSION = 1
 DAYS_DIR = "_days"  # outside raw/: no table's glob (raw/<table>/ds=*/*.parquet) reaches it
 DAY_VERSION = 1
+# The field every partition manifest written in the day-record era has, and its value: such a
+# manifest is committed by its day's record alone, never as a legacy day's own manifest.
+COMMITTED_BY = "committed_by"
+COMMITTED_BY_DAY_RECORD = "day_record"
 
 
 def partition_dir(table: str, ds: str) -> str:
@@ -104,6 +118,16 @@ def read_manifest(lake: Lake, table: str, ds: str) -> dict[str, Any]:
     return _committed_manifest(lake, table, ds, read_day(lake, ds))
 
 
+def legacy_manifest(lake: Lake, table: str, ds: str) -> dict[str, Any] | None:
+    """The partition's own manifest if it commits the partition by itself (a day extracted before
+    day records existed), else ``None``: no manifest, or one written to be committed by a day
+    record (``committed_by``), which without that record is not committed."""
+    manifest = lake.read_json(f"{partition_dir(table, ds)}/{MANIFEST_NAME}")
+    if manifest is None or COMMITTED_BY in manifest:
+        return None
+    return dict(manifest)
+
+
 def _committed_manifest(
     lake: Lake, table: str, ds: str, day: dict[str, dict[str, Any]] | None
 ) -> dict[str, Any]:
@@ -117,6 +141,11 @@ def _committed_manifest(
         manifest = lake.read_json(rel)
         if manifest is None:
             raise FileNotFoundError(f"no partition manifest at {lake.url(rel)}")
+        if COMMITTED_BY in manifest:  # written for a day record that was never written
+            raise FileNotFoundError(
+                f"{lake.url(rel)} is not committed: it waits for the day record "
+                f"{lake.url(day_record_path(ds))}, which does not exist"
+            )
     if manifest.get("format_version") != MANIFEST_VERSION:
         raise ValueError(f"{lake.url(rel)}: unsupported manifest format {manifest.get('format_version')!r}")
     return manifest

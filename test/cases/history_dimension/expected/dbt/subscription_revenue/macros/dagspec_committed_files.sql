@@ -4,7 +4,9 @@
     The lake's committed files, defined at the start of every run (on-run-start in dbt_project.yml)
     as the DuckDB macro "<raw schema>".committed_files('<table>') that the sources' external_location
     reads: the files each day's record _days/ds=*.json lists (the day's commit point), and for days
-    extracted before day records existed, those of the partition's own _manifest.json. Files in a
+    extracted before day records existed, those of the partition's own _manifest.json (only one
+    without "committed_by": a manifest with it is committed by its day's record alone, so a partition
+    swapped in by an extract killed before it wrote the record is not read). Files in a
     partition folder that no committed record lists (an extract's uploads before its commit, or the
     files it replaced, until they are deleted) are never read.
 #}
@@ -21,7 +23,7 @@
         {{- return('') -}}
     {%- endif -%}
     {%- set lake = env_var('DAGSPEC_LAKE_URI', 'lake') | replace("'", "''") -%}
-    {#- A partition's own manifest is read only for a day without a record. -#}
+    {#- A partition's own manifest is read only for a day without a record (and used only if legacy). -#}
     {%- set listing -%}
         with days as (
             select file from glob('{{ lake }}/_days/ds=*.json')
@@ -75,6 +77,9 @@
                 where
                     kind = 'partition'
                     and regexp_extract(filename, '/ds=([^/]*)/[^/]*$', 1) not in (select doc ->> 'ds' from days)
+                    -- and only a legacy one: a manifest marked committed_by is committed by its day's
+                    -- record alone, so without the record (an extract killed before writing it) it is not.
+                    and (doc -> 'committed_by') is null
             ),
             day_tables as (
                 select
