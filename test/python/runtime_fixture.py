@@ -137,7 +137,9 @@ def order_rows(
 
 
 def write_partition(lake: Lake, table: dict[str, Any], ds: str, rows: list[dict[str, Any]]) -> None:
-    """Commit one partition exactly as the extract does (content-addressed parts + manifest)."""
+    """Commit one partition as the extract lays it out (content-addressed parts + manifest), with
+    no day record: a legacy day's partition (its manifest has no ``committed_by``), which readers
+    take as committed through its own manifest."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -303,10 +303,10 @@ def test_extract_killed_before_the_record_of_a_new_day_shows_nothing(
     Those manifests say they wait for a record (``committed_by``), so no reader takes them for a
     legacy day's: the Python readers, the extract's own history lookup and PostgreSQL's load
     all find the day not committed. A real legacy partition (a manifest without the field) still reads."""
+    args = [source, local_lake.uri, DST_SPRING, TZ, json.dumps(TABLES)]
     killed = subprocess.run(
-        [sys.executable, "-c", KILLED_BEFORE_THE_RECORD, source, local_lake.uri, DST_SPRING, TZ, json.dumps(TABLES)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "-c", KILLED_BEFORE_THE_RECORD, *args], capture_output=True, text=True, timeout=120
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert local_lake.read_json(f"_days/ds={DST_SPRING}.json") is None
     for spec in TABLES:  # the half-written day: every partition in place with its manifest
