@@ -38,7 +38,8 @@ export function compileSpec(root: string, specFile: string, raw: Record<string, 
   const testDeps = new Map<string, SqlDeps>();
   for (const g of generated) {
     resolved.set(`model:${g.name}`, { text: g.sql, file: null });
-    deps.set(g.name, { refs: [], sources: g.sources, outputs: null });
+    // Their columns are known by construction (the SQL is ours), though not parsed from it.
+    deps.set(g.name, { refs: [], sources: g.sources, outputs: null, exactOutputs: Object.keys(g.model.columns), queries: [] });
   }
   for (const [name, m] of Object.entries(checked.models)) {
     const sql = resolveSql(m.sql as SqlInput, sqlCtx(["models", name, "sql"]));

@@ -6,6 +6,7 @@
 import { PARTITION_COLUMN } from "../ir/types.ts";
 import { jinjaRefs } from "../sql/jinja.ts";
 import { parseDbtSql } from "../sql/parse-sql.ts";
+import { singleRelationQuery, type SingleRelationQuery } from "../sql/single-relation.ts";
 import { checkDbtJinja } from "../sql/jinja-allowlist.ts";
 import { formatDbtSql } from "../sql/format-sql.ts";
 import { lineColOf as lineCol, oneLineMessage, UNSAFE_SQL_CHAR } from "./sql-text.ts";
@@ -19,6 +20,13 @@ export interface SqlDeps {
   sources: string[];
   /** Output columns of the outermost SELECT, when knowable. */
   outputs: string[] | null;
+  /** Output columns when every rendering (incremental run, full build) selects the same, knowable ones. */
+  exactOutputs: string[] | null;
+  /**
+   * The query in each rendering dbt runs (incremental run, full build) when it reads one relation
+   * in the shape whose columns resolve exactly; null for a rendering of any other shape.
+   */
+  queries: (SingleRelationQuery | null)[];
 }
 
 export function checkSql(
@@ -80,7 +88,7 @@ export function checkSql(
   }
   checkSourceColumns(spec, parsed.analysis, sources, what, path, report);
   // Bad references were reported above; the valid ones still feed the graph and later checks.
-  return { refs: [...refs].sort(), sources: [...sources].sort(), outputs: parsed.analysis.outputs };
+  return { refs: [...refs].sort(), sources: [...sources].sort(), outputs: parsed.analysis.outputs, exactOutputs: parsed.analysis.exactOutputs, queries: parsed.analysis.asts.map(singleRelationQuery) };
 }
 
 function checkSourceColumns(

@@ -18,6 +18,10 @@ export interface SqlAnalysis {
   outputs: string[] | null;
   /** Names introduced with AS anywhere in SELECT lists (usable in GROUP BY/ORDER BY, not table columns). */
   aliases: string[];
+  /** The output column names, when every rendering dbt runs has the same, knowable ones (else null). */
+  exactOutputs: string[] | null;
+  /** The statement's syntax tree in each rendering dbt runs (incremental run, and full build if it differs). */
+  asts: unknown[];
 }
 
 export type ParseResult = { ok: true; analysis: SqlAnalysis } | { ok: false; message: string; offset: number };
@@ -27,9 +31,10 @@ export function parseDbtSql(sql: string): ParseResult {
   const fullBuild = renderForParsing(sql, false);
   const rendered = renderForParsing(sql);
   const branches = fullBuild.sql !== rendered.sql;
+  let fullAst: unknown;
   if (branches) {
     try {
-      parser.parse(fullBuild.sql, { database: "PostgresQL" });
+      fullAst = parser.parse(fullBuild.sql, { database: "PostgresQL" }).ast;
     } catch (err) {
       return failure(err, fullBuild, "in a full build (is_incremental() false): ");
     }
@@ -45,13 +50,17 @@ export function parseDbtSql(sql: string): ParseResult {
     return { table: !table || table === "null" ? null : table, column: column ?? "" };
   };
   const ast = Array.isArray(result.ast) ? result.ast[0] : result.ast;
+  const statements = [result.ast, ...(branches ? [fullAst] : [])];
   return {
     ok: true,
     analysis: {
       columns: result.columnList.map(split).filter((c) => c.column !== "(.*)"),
       tables: result.tableList.map((t) => split(t).column),
       outputs: outputsOf(ast),
+      exactOutputs: sameOutputs(statements),
       aliases: [...new Set([...JSON.stringify(result.ast).matchAll(/"as":"([^"]+)"/g)].map((m) => m[1] as string))].sort(),
+      // A list means several statements: no single-query shape to resolve.
+      asts: statements.map((s) => (Array.isArray(s) ? (s.length === 1 ? s[0] : null) : s)),
     },
   };
 }
@@ -60,6 +69,12 @@ function failure(err: unknown, rendered: Rendered, when: string): ParseResult {
   const e = err as { message?: string; location?: { start?: { offset?: number } } };
   const offset = rendered.toOriginal(e.location?.start?.offset ?? 0);
   return { ok: false, message: `${when}${(e.message ?? String(err)).split("\n")[0] ?? "syntax error"}`, offset };
+}
+
+function sameOutputs(statements: unknown[]): string[] | null {
+  const all = statements.map((s) => (Array.isArray(s) && s.length === 1 ? outputsOf(s[0]) : outputsOf(s)));
+  const first = all[0] ?? null;
+  return first && all.every((o) => o !== null && o.join("\0") === first.join("\0")) ? first : null;
 }
 
 function outputsOf(ast: unknown): string[] | null {
