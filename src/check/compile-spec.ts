@@ -20,6 +20,8 @@ import { checkPublishGates } from "./publish-gates.ts";
 import { checkDerivedIdentifiers } from "./identifiers.ts";
 import { checkReadinessSql } from "./readiness-sql.ts";
 import { checkExpressionTests } from "./expression-tests.ts";
+import { checkAcceptedValues } from "./accepted-values.ts";
+import { checkRefColumns } from "./ref-columns.ts";
 import { checkHistorySourceReads, checkHistoryTables, historyModels } from "./history.ts";
 
 export function compileSpec(root: string, specFile: string, raw: Record<string, unknown>, report: Reporter): PipelineIR | undefined {
@@ -69,6 +71,10 @@ export function compileSpec(root: string, specFile: string, raw: Record<string, 
   checkDerivedIdentifiers(spec, report);
   checkReadinessSql(spec, report);
   checkExpressionTests(spec, report);
+  // Column names and types across models: every model's SQL has been analysed by now.
+  for (const [name, d] of deps) checkRefColumns(spec, { kind: "model", name }, d, deps, report);
+  for (const [name, d] of testDeps) checkRefColumns(spec, { kind: "test", name }, d, deps, report);
+  checkAcceptedValues(spec, Object.keys(checked.models), deps, new Map(generated.map((g) => [g.name, g.types])), report);
   const schedule = checkSchedule(spec, report);
 
   if (report.diagnostics.slice(before).some((d) => d.severity === "error") || !schedule || cycle) return undefined;

@@ -147,6 +147,8 @@ export interface GeneratedModel {
   model: SpecModel;
   sql: string;
   sources: string[];
+  /** The type of each column the SQL above selects (`model.columns`), and where it comes from, when declared. */
+  types: Record<string, { type: string; origin: string }>;
 }
 
 /** The models each history table gets, in the spec's model form (all defaults applied). */
@@ -156,6 +158,9 @@ export function historyModels(spec: CheckedSpec): GeneratedModel[] {
     const cols = Object.keys(t.columns);
     const doc = (c: string) => ({ description: c === t.extract.cursor ? `${c} of the version (its change cursor).` : undefined });
     const tableCols = Object.fromEntries(cols.map((c) => [c, doc(c)]));
+    const tableTypes = Object.fromEntries(cols.map((c) => [c, { type: t.columns[c] as string, origin: `source.tables.${table}.columns.${c}` }]));
+    const cursor = Object.hasOwn(t.columns, t.extract.cursor) ? tableTypes[t.extract.cursor] : undefined;
+    const added = (type: string) => ({ type, origin: `the column ${historyModelName(table)} adds` });
     out.push({
       name: historyModelName(table),
       sources: [table],
@@ -173,6 +178,7 @@ export function historyModels(spec: CheckedSpec): GeneratedModel[] {
           first_seen_ds: { description: "The first report day whose extract held this version." },
         },
       },
+      types: { ...tableTypes, ...(cursor ? { valid_from: cursor, valid_to: cursor } : {}), is_current: added("boolean"), first_seen_ds: added("date") },
     });
     out.push({
       name: currentModelName(table),
@@ -185,6 +191,7 @@ export function historyModels(spec: CheckedSpec): GeneratedModel[] {
         materialized: "view",
         columns: tableCols,
       },
+      types: tableTypes,
     });
   }
   return out;

@@ -39,6 +39,8 @@ export const CODES = {
   DS1224: "history table clashes with a name the compiler generates",
   DS1225: "model reads a history table's change partitions through source()",
   DS1226: "corrections alert the engineers, but there is no sla",
+  DS1227: "accepted value is not a literal of the column's type",
+  DS1228: "column not selected by the model ref() reads",
   // 13xx: source drift, `gen build --against <conn>` (the spec against the live source catalogue)
   DS1301: "declared source table not found in the live database",
   DS1302: "declared source column not found in the live database",
@@ -91,6 +93,8 @@ export const DEFAULT_HINTS: Record<Code, string> = {
   DS1224: "rename the column or model",
   DS1225: 'read q.current("<table>") for the rows as of the report day',
   DS1226: 'add an sla with engineers, or use corrections: "send"',
+  DS1227: "give values of the column's type (a bigint column takes integers, a date column dates)",
+  DS1228: "select the column in the referenced model, or read one it selects",
   DS1301: "compare the spec with the live catalogue (`gen introspect`)",
   DS1302: "compare the spec with the live catalogue (`gen introspect`)",
   DS1303: "compare the spec with the live catalogue (`gen introspect`)",
