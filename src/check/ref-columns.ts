@@ -9,6 +9,9 @@ import type { CheckedSpec } from "../spec/schema.ts";
 import type { Reporter } from "./context.ts";
 import type { SqlDeps } from "./sql-refs.ts";
 
+/** Columns every table has without declaring them: PostgreSQL's system columns, DuckDB's rowid. */
+const SYSTEM_COLUMNS = new Set(["ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "rowid"]);
+
 export function checkRefColumns(
   spec: CheckedSpec,
   owner: { kind: "model" | "test"; name: string },
@@ -25,8 +28,9 @@ export function checkRefColumns(
     const known = new Set(selects.map((c) => c.toLowerCase()));
     for (const { name } of query.refs) {
       // An output alias (GROUP BY/ORDER BY may name one), a whole-row reference to the relation,
-      // or Jinja rendered away for parsing: not a column of the model.
-      if (known.has(name) || query.outputAliases.includes(name) || name === query.alias || name === model || name === query.relation || name.startsWith("__jinja__")) continue;
+      // a system column, or Jinja rendered away for parsing: not a column the model selects.
+      if (known.has(name) || query.outputAliases.includes(name) || SYSTEM_COLUMNS.has(name)) continue;
+      if (name === query.alias || name === model || name === query.relation || name.startsWith("__jinja__")) continue;
       if (reported.has(name)) continue;
       reported.add(name);
       report.error(

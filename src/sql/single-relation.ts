@@ -76,6 +76,8 @@ export function singleRelationQuery(ast: unknown): SingleRelationQuery | null {
   const allowed = new Set(["db", "table", "as", "schema"]);
   if (typeof f.table !== "string" || f.db || f.schema || Object.keys(f).some((k) => !allowed.has(k))) return null;
   if (!/^__(ref|src)__/.test(f.table)) return null;
+  // `as t(a, b)` renames the relation's columns: the parser keeps the list inside the alias.
+  if (f.as !== null && f.as !== undefined && (typeof f.as !== "string" || /[(),\s]/.test(f.as))) return null;
   if (hasNestedSelect(ast, ast)) return null;
   const refs: ColumnRef[] = [];
   if (!collectRefs(ast, refs)) return null;

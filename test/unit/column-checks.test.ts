@@ -153,6 +153,7 @@ describe("DS1228: columns read from a ref()'d model", () => {
       sub: { sql: "select ds, x from (select ds, order_id as x from {{ ref('stg') }}) s", columns: { ds: {}, x: {} } },
       lateral: { sql: "select ds, v from {{ ref('stg') }}, unnest(array[1, 2]) as u(v)", columns: { ds: {}, v: {} } },
       starred: { sql: "select * from {{ ref('stg') }}", columns: { ds: {} } },
+      whole: { sql: "select ds, row_to_json(s) as j from {{ ref('stg') }} s", columns: { ds: {}, j: {} } },
       reader: { sql: "select ds, anything from {{ ref('starred') }}", columns: { ds: {}, anything: {} } },
     });
     expect(d).toEqual([]);

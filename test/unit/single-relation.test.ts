@@ -36,6 +36,7 @@ describe("single-relation queries", () => {
       "select v from {{ ref('m') }}, unnest(array[1]) as u(v)",
       "select a from (select 1 as a) s",
       "select x.a from {{ ref('m') }} o",
+      "select a2 from {{ ref('m') }} as t(a2)",
     ])
       expect(shape(sql), sql).toEqual([null]);
   });
