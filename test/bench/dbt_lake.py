@@ -11,11 +11,20 @@ day holds the whole table, every later day its changed rows.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from dagspec_runtime.manifest import (
+    COMMITTED_BY,
+    COMMITTED_BY_DAY_RECORD,
+    DAY_VERSION,
+    MANIFEST_VERSION,
+    dumps,
+)
 
 ORDERS_PER_DAY = 124_000
 EVENTS_PER_DAY = 600_000
@@ -91,19 +100,52 @@ def _one_day(out: Path) -> dict[str, Path]:
 
 
 def make_lake(root: Path, *, last_day: date, days: int) -> Path:
-    """``root/raw/<table>/ds=<day>/part-00000.parquet`` for the ``days`` days ending ``last_day``."""
+    """``root/raw/<table>/ds=<day>/part-00000.parquet`` for the ``days`` days ending ``last_day``,
+    each day committed by its record ``root/_days/ds=<day>.json`` as an extract commits it (dbt
+    reads the files the records list, nothing else)."""
     files = _one_day(root / ".one-day")
+    described = {name: _describe(path) for name, path in files.items()}
     for back in range(days):
         day = (last_day - timedelta(days=back)).isoformat()
         oldest = back == days - 1
+        tables: dict[str, Any] = {}
         for name, src in files.items():
             if name.startswith("users"):
                 if (name == "users") != oldest:
                     continue
-                name = "users"
-            folder = root / "raw" / name / f"ds={day}"
+            table = "users" if name.startswith("users") else name
+            folder = root / "raw" / table / f"ds={day}"
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / "part-00000.parquet"
             if not target.exists():
                 os.link(src, target)
+            tables[table] = _manifest(table, day, described[name])
+        record = root / "_days" / f"ds={day}.json"
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_bytes(dumps({"format_version": DAY_VERSION, "ds": day, "tables": tables}))
     return root
+
+
+def _describe(path: Path) -> dict[str, Any]:
+    import pyarrow.parquet as pq
+
+    return {
+        "path": "part-00000.parquet",
+        "rows": pq.ParquetFile(path).metadata.num_rows,
+        "bytes": path.stat().st_size,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }
+
+
+def _manifest(table: str, day: str, file: dict[str, Any]) -> dict[str, Any]:
+    """The partition's manifest as the day record holds it (the fields dbt and the runtime read)."""
+    return {
+        "format_version": MANIFEST_VERSION,
+        COMMITTED_BY: COMMITTED_BY_DAY_RECORD,
+        "pipeline_id": "daily_metrics_pipeline",
+        "table": table,
+        "source": f"app.{table}",
+        "ds": day,
+        "rows": file["rows"],
+        "files": [file],
+    }
