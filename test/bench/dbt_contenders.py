@@ -5,8 +5,9 @@
 MODE:
 - ``cli``: ``dbt build --vars '{"ds": ...}'`` with a fresh target directory, as ``run_build`` ran dbt
   before (a full parse every build; the vars change daily, so partial parsing never applies);
-- ``run_build``: ``dagspec_runtime.dbt_runner.run_build`` as ``dbt_build`` calls it (a child process,
-  the project's saved parse reused; ``DAGSPEC_DBT_PARSE_CACHE=off`` for a full parse);
+- ``run_build``: ``dagspec_runtime.dbt_runner.run_build`` as ``dbt_build`` calls it (by default a
+  process forked by the warm dbt server; ``DAGSPEC_DBT_WARM=off`` for a new process with the
+  project's saved parse reused; ``DAGSPEC_DBT_PARSE_CACHE=off`` as well for a full parse);
 - ``inprocess``: the child's work (``dbtRunner`` parse + build) in this process, without a child.
 
 Timed from just before the work (after this script's own imports; ``inprocess`` includes importing

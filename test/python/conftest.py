@@ -33,6 +33,9 @@ if "AIRFLOW_HOME" not in os.environ:
     atexit.register(shutil.rmtree, _airflow_home, True)
     os.environ["AIRFLOW_HOME"] = _airflow_home
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+# The warm dbt servers that builds under test start exit a few minutes after the last build, not
+# the deployment default of half an hour after the suite.
+os.environ.setdefault("DAGSPEC_DBT_WARM", "240")
 
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402

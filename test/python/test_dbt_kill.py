@@ -100,8 +100,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+@pytest.fixture(params=["warm", "cold"])
+def project(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A project built by a process forked by the warm dbt server, or by a new dbt process."""
+    monkeypatch.setenv("DAGSPEC_DBT_WARM", "240" if request.param == "warm" else "off")
     monkeypatch.setenv("DAGSPEC_LAKE_ROOT", str(tmp_path / "lake"))
     monkeypatch.setenv("DAGSPEC_WAREHOUSE_ROOT", str(tmp_path / "warehouse"))
     monkeypatch.setenv("DAGSPEC_DBT_ROOT", str(tmp_path / "dbt"))
@@ -121,6 +123,8 @@ def _kill_mid_build_then_retry(warehouse: str, project: Path) -> tuple[int, Task
     try:
         pid_line = first.wait_for_line(lambda s: "dbt runs as pid " in s)
         match = re.search(r"dbt runs as pid (\d+)", pid_line)
+        warm = os.environ["DAGSPEC_DBT_WARM"] != "off"
+        assert ("forked by the warm dbt server" in pid_line) == warm, pid_line
         assert match
         dbt_pid = int(match.group(1))
         first.wait_for_line(lambda s: "START" in s and ".slow" in s)

@@ -104,11 +104,16 @@ def test_builds_reuse_the_parse_until_the_project_changes(
     assert "changed" in columns
 
 
-def test_the_dbt_process_imports_no_dagspec_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("warm", ["240", "off"])
+def test_the_dbt_process_imports_no_dagspec_module(
+    warm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """dbt's plugin discovery imports every top-level ``dbt_*`` module on sys.path; run as a script,
     the child must not expose its siblings (``dbt_runner`` imports Airflow). In a worker container
     Airflow's settings cannot initialise there (no metadata database URL): reproduced here with an
-    unparsable one, which failed every docker run's dbt_build before the child hid its folder."""
+    unparsable one, which failed every docker run's dbt_build before the child hid its folder. The
+    warm server parses a project it has not seen in its own process, under the build's environment."""
+    monkeypatch.setenv("DAGSPEC_DBT_WARM", warm)
     monkeypatch.setenv("DAGSPEC_LAKE_ROOT", str(tmp_path / "lake"))
     monkeypatch.setenv("DAGSPEC_WAREHOUSE_ROOT", str(tmp_path / "warehouse"))
     project = write_dbt_project(tmp_path / "dbt")

@@ -17,7 +17,8 @@ the next build: on DuckDB it inherits the lease lock's descriptor from the task,
 holds the lease's advisory lock in its own session (``DAGSPEC_DBT_LEASE_PG_KEY``) until it exits.
 
 Usage: ``python dbt_child.py '<json>'`` (see ``dbt_runner.run_build``); exit status as dbt's
-(0 success, 1 failing nodes, 2 error).
+(0 success, 1 failing nodes, 2 error). ``dbt_server`` (the warm server) runs the same steps
+(``parse``, ``build``) in a process forked from one that has dbt imported already.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ import os
 import signal
 import sys
 import time
+from typing import Any
+
+TIMING = "dagspec-dbt-timing "
 
 # Run as a script, Python puts this file's folder (the dagspec_runtime package) first on sys.path,
 # which makes its siblings importable as top-level modules. dbt's plugin discovery imports every
@@ -49,7 +53,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(2)
 
 
-def _pg_lease(key: int) -> object:
+def pg_lease(key: int) -> object:
     """Hold the PostgreSQL lease (a session advisory lock) for this process's lifetime."""
     import psycopg2  # dbt-postgres's driver
 
@@ -81,52 +85,74 @@ def _publish_parse(target_path: str, cache: str) -> None:
     print(f"dagspec: saved this project's parse for the next builds: {cache}", flush=True)
 
 
-def main(argv: list[str]) -> int:
-    args = json.loads(argv[1])
-    _die_with_parent(int(args["parent_pid"]))
-    lease = _pg_lease(int(args["pg_lease_key"])) if args.get("pg_lease_key") is not None else None
-    started = time.perf_counter()
-    from dbt.cli.main import dbtRunner
-
-    common = [
+def common_args(args: dict[str, Any]) -> list[str]:
+    return [
         "--project-dir", args["project_dir"],
         "--profiles-dir", args["profiles_dir"],
         "--target", args["target"],
         "--target-path", args["target_path"],
         "--log-path", args["log_path"],
     ]  # fmt: skip
+
+
+def parse(args: dict[str, Any]) -> Any:
+    """The project's manifest, from the saved parse when dbt finds it still valid (else a full parse,
+    then saved for the next builds); ``None`` when the parse failed (dbt said why on stdout)."""
+    from dbt.cli.main import dbtRunner
+
     cache = args.get("parse_cache")
     # The build writes manifest.json (with compiled nodes); the parse's own copy would be overwritten.
-    parse = ["parse", *common, "--no-write-json"]
+    command = ["parse", *common_args(args), "--no-write-json"]
     if not cache:
-        parse.append("--no-partial-parse")  # a full parse, every time
+        command.append("--no-partial-parse")  # a full parse, every time
     elif os.path.isfile(cache):
-        parse += ["--partial-parse-file-path", cache]
-    imported = time.perf_counter()
-    parsed = dbtRunner().invoke(parse)
+        command += ["--partial-parse-file-path", cache]
+    parsed = dbtRunner().invoke(command)
     if not parsed.success:
         print(f"dagspec: dbt parse failed: {parsed.exception or 'see above'}", flush=True)
-        return 2
+        return None
     if cache:
         _publish_parse(args["target_path"], cache)
-    loaded = time.perf_counter()
-    built = dbtRunner(manifest=parsed.result).invoke(
-        ["build", *common, "--vars", json.dumps(args["vars"]), *args.get("extra_args", [])]
+    return parsed.result
+
+
+def build(args: dict[str, Any], manifest: Any) -> int:
+    """``dbt build`` of the parsed project for the day; exit status as dbt's."""
+    from dbt.cli.main import dbtRunner
+
+    built = dbtRunner(manifest=manifest).invoke(
+        ["build", *common_args(args), "--vars", json.dumps(args["vars"]), *args.get("extra_args", [])]
     )
-    done = time.perf_counter()
-    timing = {
-        "import_s": round(imported - started, 3),
-        "parse_s": round(loaded - imported, 3),
-        "build_s": round(done - loaded, 3),
-    }
-    print("dagspec-dbt-timing " + json.dumps(timing), flush=True)
-    del lease  # held until here
     if built.success:
         return 0
     if built.exception is not None:
         print(f"dagspec: dbt build raised: {built.exception}", flush=True)
         return 2
     return 1
+
+
+def print_timing(**seconds: float | bool) -> None:
+    """The split of the run for ``dbt_runner`` (a line it takes out of the log)."""
+    rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in seconds.items()}
+    print(TIMING + json.dumps(rounded), flush=True)
+
+
+def main(argv: list[str]) -> int:
+    args = json.loads(argv[1])
+    _die_with_parent(int(args["parent_pid"]))
+    lease = pg_lease(int(args["pg_lease_key"])) if args.get("pg_lease_key") is not None else None
+    started = time.perf_counter()
+    import dbt.cli.main  # noqa: F401  (timed: what a warm process has done already)
+
+    imported = time.perf_counter()
+    manifest = parse(args)
+    if manifest is None:
+        return 2
+    loaded = time.perf_counter()
+    code = build(args, manifest)
+    print_timing(import_s=imported - started, parse_s=loaded - imported, build_s=time.perf_counter() - loaded)
+    del lease  # held until here
+    return code
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ own Python) that:
   task being stopped) kills its process group here;
 - is fenced: a leftover of a killed task holds the warehouse's dbt lease (``Warehouse.dbt_lease``)
   until it is gone, and the next build of the pipeline waits for it;
+- does not pay dbt's start-up on every build: by default it is forked by the warm dbt server
+  (``dbt_server``, through ``dbt_warm``), a process that has imported dbt and holds the project's
+  parse, so a build runs only the nodes (``DAGSPEC_DBT_WARM=off``: a new process every build);
 - does not pay a full parse every day: the project is parsed once (the first build after a deploy)
   and the saved parse (``partial_parse.msgpack``, checked by dbt against the files, profile and
   env vars) is reused by every later build, the day going in as a var of the build alone
@@ -31,12 +34,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from dagspec_runtime import dbt_warm
 from dagspec_runtime.dbt_args import build_args, build_vars
 from dagspec_runtime.gate import GateNode, GateSummary
 from dagspec_runtime.warehouse import Lease
@@ -113,20 +117,22 @@ def run_build(
     extra_args: Sequence[str] = (),
     lease: Lease | None = None,
     parse_cache_root: str | None = None,
+    warm: float | None = None,
 ) -> BuildResult:
     """Run ``dbt build`` with target and log paths under ``work_dir``; its output goes to the task log.
 
     ``lease`` (from ``Warehouse.dbt_lease``) is handed to the dbt process; ``parse_cache_root``
     (default ``settings.dbt_parse_cache_root()``; ``None`` there means a full parse every build)
-    is where the project's parse is kept between builds.
+    is where the project's parse is kept between builds. ``warm``: the warm dbt server's idle timeout
+    in seconds, ``0`` for none (default ``settings.dbt_warm_idle_seconds()``).
     """
     if not os.path.isfile(os.path.join(project_dir, "dbt_project.yml")):
         raise FileNotFoundError(
             f"no dbt project at {project_dir} (set DAGSPEC_DBT_ROOT or deploy dbt/ next to dags/)"
         )
-    if parse_cache_root is None:
-        from dagspec_runtime.settings import dbt_parse_cache_root
+    from dagspec_runtime.settings import dbt_parse_cache_root, dbt_warm_idle_seconds
 
+    if parse_cache_root is None:
         parse_cache_root = dbt_parse_cache_root()
     target_dir = os.path.join(work_dir, "target")
     args = {
@@ -144,38 +150,17 @@ def run_build(
     full_env = {**os.environ, **_QUIET_ENV, **env, **(lease.env if lease else {})}
     if lease and "DAGSPEC_DBT_LEASE_PG_KEY" in lease.env:
         args["pg_lease_key"] = int(lease.env["DAGSPEC_DBT_LEASE_PG_KEY"])
-    cmd = [_python_of(dbt_bin), _CHILD, json.dumps(args)]
     log.info("running dbt build: %s", json.dumps(args))
     started = time.perf_counter()
     tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
     timing: dict[str, float] = {}
-    proc = subprocess.Popen(
-        cmd,
-        cwd=project_dir,
-        env=full_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        bufsize=1,
-        # Its own process group, so that every way out below can stop dbt and anything it started.
-        start_new_session=True,
-        pass_fds=lease.fds if lease else (),
-    )
-    log.info("dbt runs as pid %d", proc.pid)
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            if line.startswith(_TIMING):
-                timing = json.loads(line[len(_TIMING) :])
-                continue
-            tail.append(line)
-            log.info("dbt | %s", line)
-        returncode = proc.wait()
-    except BaseException:
-        # The task was stopped, timed out or failed here: do not leave dbt writing to the warehouse.
-        _stop(proc)
-        raise
+    python = _python_of(dbt_bin)
+    returncode: int | None = None
+    idle_s = dbt_warm_idle_seconds() if warm is None else warm
+    if idle_s:
+        returncode = _run_warm(python, args, full_env, project_dir, lease, idle_s, tail, timing)
+    if returncode is None:
+        returncode = _run_child(python, args, full_env, project_dir, lease, tail, timing)
     seconds = time.perf_counter() - started
     log.info("dbt build exited %d after %.1fs (%s)", returncode, seconds, timing)
     return BuildResult(
@@ -187,6 +172,84 @@ def run_build(
         seconds=round(seconds, 3),
         timing=timing,
     )
+
+
+def _run_child(
+    python: str,
+    args: Mapping[str, Any],
+    env: Mapping[str, str],
+    project_dir: str,
+    lease: Lease | None,
+    tail: collections.deque[str],
+    timing: dict[str, float],
+) -> int:
+    """The build in a new process (``dbt_child``): dbt imported and the parse loaded by it."""
+    proc = subprocess.Popen(
+        [python, _CHILD, json.dumps(args)],
+        cwd=project_dir,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        # Its own process group, so that every way out below can stop dbt and anything it started.
+        start_new_session=True,
+        pass_fds=lease.fds if lease else (),
+    )
+    log.info("dbt runs as pid %d", proc.pid)
+    try:
+        assert proc.stdout is not None
+        _follow(proc.stdout, tail, timing)
+        return proc.wait()
+    except BaseException:
+        # The task was stopped, timed out or failed here: do not leave dbt writing to the warehouse.
+        _stop(proc)
+        raise
+
+
+def _run_warm(
+    python: str,
+    args: Mapping[str, Any],
+    env: Mapping[str, str],
+    project_dir: str,
+    lease: Lease | None,
+    idle_s: float,
+    tail: collections.deque[str],
+    timing: dict[str, float],
+) -> int | None:
+    """The build in a process forked by the warm dbt server (``dbt_warm``); ``None`` when there is no
+    server to be had or it could not run the build (nothing was built: the caller builds without it)."""
+    build = dbt_warm.start(
+        python=python, args=args, env=env, cwd=project_dir, fds=lease.fds if lease else (), idle_s=idle_s
+    )
+    if build is None:
+        return None
+    try:
+        _follow(build.lines(), tail, timing)
+        returncode = build.wait()
+    except BaseException:
+        build.stop(_KILL_GRACE_SECONDS)
+        raise
+    if not build.started:
+        log.warning(
+            "the warm dbt server did not run this build (%s); building without it",
+            build.error or "it closed the request",
+        )
+        tail.clear()
+        timing.clear()
+        return None
+    return returncode
+
+
+def _follow(lines: Iterable[str], tail: collections.deque[str], timing: dict[str, float]) -> None:
+    """dbt's output into the task log (and its last lines into ``tail``); the timing line into ``timing``."""
+    for line in lines:
+        line = line.rstrip("\n")
+        if line.startswith(_TIMING):
+            timing.update(json.loads(line[len(_TIMING) :]))
+            continue
+        tail.append(line)
+        log.info("dbt | %s", line)
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:

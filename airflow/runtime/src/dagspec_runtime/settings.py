@@ -14,6 +14,9 @@ contract (``pipeline.names.env``, compiled from ``src/ir/names.ts``); today they
 - ``DAGSPEC_DBT_PARSE_CACHE`` (not in the contract: a deployment setting, default
   ``$AIRFLOW_HOME/dagspec-dbt-parse``): where each dbt project's parse is kept between builds;
   ``off`` makes every build parse in full.
+- ``DAGSPEC_DBT_WARM`` (a deployment setting, default ``1800``): seconds the warm dbt server
+  (``dbt_server``) waits for the next build before it exits; ``off`` runs every build in a new
+  process.
 
 Which kind of lake or warehouse a pipeline has is not asked here: ``adapters`` does that.
 """
@@ -32,6 +35,7 @@ __all__ = [
     "dbt_executable",
     "dbt_parse_cache_root",
     "dbt_project_dir",
+    "dbt_warm_idle_seconds",
     "duckdb_file",
     "local_lake_path",
     "run_artifacts_dir",
@@ -90,6 +94,20 @@ def dbt_parse_cache_root() -> str | None:
     if root.strip().lower() in ("off", "0", "false", "no"):
         return None
     return os.path.abspath(os.path.expanduser(root))
+
+
+def dbt_warm_idle_seconds() -> float:
+    """How long the warm dbt server waits for the next build before it exits; ``0``: no server."""
+    value = (os.environ.get("DAGSPEC_DBT_WARM") or "1800").strip().lower()
+    if value in ("off", "0", "false", "no"):
+        return 0.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"DAGSPEC_DBT_WARM={value!r}: expected seconds or off") from None
+    if not seconds > 0:
+        raise ValueError(f"DAGSPEC_DBT_WARM={value!r}: expected seconds > 0 or off")
+    return seconds
 
 
 def run_artifacts_dir(pipeline: Pipeline, day: str, invocation: str) -> str:
