@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -180,3 +181,41 @@ def test_the_server_exits_when_idle(tmp_path: Path) -> None:
     while answers() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not answers(), "the idle server is still there after 30 s (idle timeout 2 s)"
+
+
+def test_a_warm_build_longer_than_the_request_timeout_runs_to_its_end(
+    setup: tuple[Any, Path], tmp_path: Path
+) -> None:
+    """The server waits 10 s at most for a request; the build it forks must not inherit that limit
+    on the task's connection (its end of which it watches for the task's death): a model here
+    reads a FIFO the test fills 11 s after dbt opened it."""
+    p, project = setup
+    fifo = tmp_path / "rows.fifo"
+    os.mkfifo(fifo)
+    (project / "models" / "waits.sql").write_text(
+        "{{ config(materialized='table') }}\n"
+        f"select * from read_csv('{fifo}', columns = {{'n': 'INTEGER'}}, header = false,"
+        " auto_detect = false)\n"
+    )
+    results: list[BuildResult] = []
+    builder = threading.Thread(
+        target=lambda: results.append(_build(p, project, tmp_path / "w", warm=240, day=DAY)), daemon=True
+    )
+    builder.start()
+    deadline = time.monotonic() + 120
+    while True:  # until dbt has opened the FIFO for reading
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError:
+            assert time.monotonic() < deadline and builder.is_alive(), "the build never read the FIFO"
+            time.sleep(0.2)
+    time.sleep(11)  # the forked build has now run for longer than the server's request timeout
+    os.write(fd, b"1\n2\n")
+    os.close(fd)
+    builder.join(120)
+    assert results, "the build did not finish"
+    assert results[0].timing.get("warm") is True, results[0].timing
+    assert results[0].returncode == 0, "\n".join(results[0].log_tail)
+    with duckdb.connect(adapters.open_warehouse(p).path, read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM audit.waits").fetchone() == (2,)
