@@ -5,8 +5,8 @@
  */
 import { PARTITION_COLUMN } from "../ir/types.ts";
 import { jinjaRefs } from "../sql/jinja.ts";
-import { parseDbtSql } from "../sql/parse-sql.ts";
-import { singleRelationQuery, type SingleRelationQuery } from "../sql/single-relation.ts";
+import { parseDbtSql, type SqlAnalysis } from "../sql/parse-sql.ts";
+import { singleRelationQuery, VALUE_FUNCTIONS, type SingleRelationQuery } from "../sql/single-relation.ts";
 import { checkDbtJinja } from "../sql/jinja-allowlist.ts";
 import { formatDbtSql } from "../sql/format-sql.ts";
 import { lineColOf as lineCol, oneLineMessage, UNSAFE_SQL_CHAR } from "./sql-text.ts";
@@ -93,7 +93,7 @@ export function checkSql(
 
 function checkSourceColumns(
   spec: CheckedSpec,
-  analysis: { columns: { table: string | null; column: string }[]; tables: string[]; aliases: string[] },
+  analysis: SqlAnalysis,
   sources: Set<string>,
   what: string,
   path: (string | number)[],
@@ -101,12 +101,15 @@ function checkSourceColumns(
 ): void {
   const placeholder = (t: string) => `__src__${spec.source.name}__${t}`;
   const byPlaceholder = new Map([...sources].map((t) => [placeholder(t), t]));
-  // Unqualified columns can be attributed only when the query reads exactly one relation.
-  const soleTable = analysis.tables.length === 1 ? byPlaceholder.get(analysis.tables[0] ?? "") : undefined;
-  const aliases = new Set(analysis.aliases);
+  // Unqualified columns can be attributed only when the query reads exactly one relation and no
+  // FROM item is a function (unnest(a) as u(v), generate_series(...)) that brings its own columns.
+  const soleTable = analysis.tables.length === 1 && !analysis.fromFunctions ? byPlaceholder.get(analysis.tables[0] ?? "") : undefined;
+  const aliases = new Set(analysis.aliases.map((a) => a.toLowerCase()));
   const reported = new Set<string>();
   for (const c of analysis.columns) {
-    const table = c.table ? byPlaceholder.get(c.table) : c.column && !aliases.has(c.column) ? soleTable : undefined;
+    // An unquoted, unqualified current_date, localtimestamp, user, ... is a function, not a column.
+    if (c.bareWord && VALUE_FUNCTIONS.has(c.column)) continue;
+    const table = c.qualified ? (c.table ? byPlaceholder.get(c.table) : undefined) : !aliases.has(c.column.toLowerCase()) ? soleTable : undefined;
     if (!table) continue;
     const declared = spec.source.tables[table]?.columns ?? {};
     if (Object.hasOwn(declared, c.column) || c.column === PARTITION_COLUMN || reported.has(`${table}.${c.column}`)) continue;

@@ -10,8 +10,14 @@ import { renderForParsing, type Rendered } from "./jinja.ts";
 const parser = new sqlParser.Parser();
 
 export interface SqlAnalysis {
-  /** Columns as `table::column` (table = placeholder or null when unqualified). */
-  columns: { table: string | null; column: string }[];
+  /**
+   * Every column reference (table = the placeholder or table its qualifier names, null when
+   * unqualified or when the qualifier is ambiguous; column = the name PostgreSQL looks up: folded
+   * to lower case unless quoted). `bareWord` marks an unqualified, unquoted name.
+   */
+  columns: { table: string | null; column: string; qualified: boolean; bareWord: boolean }[];
+  /** True when some FROM item (anywhere) is not a table: a function such as unnest(), VALUES, ... */
+  fromFunctions: boolean;
   /** Tables and CTE names in FROM clauses (placeholders for ref/source). */
   tables: string[];
   /** Output column names of the outermost SELECT, or null when it uses `*` or is not a SELECT. */
@@ -54,11 +60,11 @@ export function parseDbtSql(sql: string): ParseResult {
   return {
     ok: true,
     analysis: {
-      columns: result.columnList.map(split).filter((c) => c.column !== "(.*)"),
+      ...columnsOf(result.ast),
       tables: result.tableList.map((t) => split(t).column),
       outputs: outputsOf(ast),
       exactOutputs: sameOutputs(statements),
-      aliases: [...new Set([...JSON.stringify(result.ast).matchAll(/"as":"([^"]+)"/g)].map((m) => m[1] as string))].sort(),
+      aliases: aliasesOf(result.ast),
       // A list means several statements: no single-query shape to resolve.
       asts: statements.map((s) => (Array.isArray(s) ? (s.length === 1 ? s[0] : null) : s)),
     },
@@ -75,6 +81,80 @@ function sameOutputs(statements: unknown[]): string[] | null {
   const all = statements.map((s) => (Array.isArray(s) && s.length === 1 ? outputsOf(s[0]) : outputsOf(s)));
   const first = all[0] ?? null;
   return first && all.every((o) => o !== null && o.join("\0") === first.join("\0")) ? first : null;
+}
+
+type Node = Record<string, unknown>;
+const isNode = (v: unknown): v is Node => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A column_ref's name and whether it was quoted (`"Amount"`), or null for `*` and other forms. */
+function columnName(column: unknown): { name: string; quoted: boolean } | null {
+  if (typeof column === "string") return column === "*" ? null : { name: column, quoted: false };
+  const e = isNode(column) && isNode(column.expr) ? column.expr : undefined;
+  if (!e || typeof e.value !== "string" || e.value === "*") return null;
+  return { name: e.value, quoted: e.type === "double_quote_string" };
+}
+
+/** PostgreSQL folds unquoted identifiers to lower case; quoted ones are kept as written. */
+const lookedUp = (c: { name: string; quoted: boolean }) => (c.quoted ? c.name : c.name.toLowerCase());
+
+function walk(node: unknown, visit: (n: Node) => void): void {
+  if (Array.isArray(node)) node.forEach((n) => walk(n, visit));
+  else if (isNode(node)) {
+    visit(node);
+    Object.values(node).forEach((v) => walk(v, visit));
+  }
+}
+
+/**
+ * Names introduced with AS (select-list and relation aliases), and the column names of an alias's
+ * column list (`unnest(a) as u(v)`, `from t as x(a, b)`): such names are not columns of a table.
+ */
+function aliasesOf(ast: unknown): string[] {
+  const names = new Set<string>();
+  walk(ast, (n) => {
+    if (typeof n.as !== "string") return;
+    const m = /^([^(]*)\((.*)\)$/s.exec(n.as);
+    if (!m) names.add(n.as);
+    else {
+      names.add((m[1] ?? "").trim());
+      for (const c of (m[2] ?? "").split(",")) names.add(c.trim().replace(/^"(.*)"$/s, "$1"));
+    }
+  });
+  names.delete("");
+  return [...names].sort();
+}
+
+/** Every column reference with its qualifier resolved through the FROM aliases of the statement. */
+function columnsOf(ast: unknown): Pick<SqlAnalysis, "columns" | "fromFunctions"> {
+  // Qualifier (folded) -> table; a qualifier naming two different tables anywhere is ambiguous (null).
+  const relations = new Map<string, string | null>();
+  let fromFunctions = false;
+  walk(ast, (n) => {
+    if (!Array.isArray(n.from)) return;
+    for (const f of n.from) {
+      if (!isNode(f)) continue;
+      if (typeof f.table !== "string") {
+        fromFunctions = true;
+        continue;
+      }
+      const as = typeof f.as === "string" ? f.as.replace(/\(.*$/s, "").trim() : "";
+      for (const q of new Set([(as || f.table).toLowerCase()])) {
+        const prev = relations.get(q);
+        relations.set(q, prev === undefined || prev === f.table ? f.table : null);
+      }
+    }
+  });
+  const columns: SqlAnalysis["columns"] = [];
+  walk(ast, (n) => {
+    if (n.type !== "column_ref") return;
+    const c = columnName(n.column);
+    if (!c) return;
+    const qualified = typeof n.table === "string" && n.table !== "";
+    const table = qualified ? (relations.get((n.table as string).toLowerCase()) ?? null) : null;
+    if (qualified && table === null) return;
+    columns.push({ table, column: lookedUp(c), qualified, bareWord: !qualified && !c.quoted });
+  });
+  return { columns, fromFunctions };
 }
 
 function outputsOf(ast: unknown): string[] | null {

@@ -50,7 +50,7 @@ function hasNestedSelect(node: unknown, root: unknown): boolean {
  * PostgreSQL's functions called without parentheses (SQL value functions): the parser reads some of
  * them as column names, and PostgreSQL prefers the function even where a column has that name.
  */
-const VALUE_FUNCTIONS = new Set([
+export const VALUE_FUNCTIONS: ReadonlySet<string> = new Set([
   "current_catalog", "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
   "current_user", "localtime", "localtimestamp", "session_user", "system_user", "user",
 ]);

@@ -1,0 +1,89 @@
+/**
+ * False positives of DS1208 (source columns read) and DS1220 (declared columns selected): columns
+ * of a lateral function's alias, PostgreSQL's paren-less value functions and unquoted names in
+ * another case are no undeclared columns; quoted names keep their case and stay reported.
+ */
+import { describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "../../src/build/build.ts";
+
+type Models = Record<string, { sql: string; columns: Record<string, unknown>; layer?: string }>;
+
+/** Builds one spec with the source table `orders` and the given models; returns its diagnostics. */
+async function diagnose(models: Models, tests: Record<string, { sql: string }> = {}) {
+  const spec = {
+    id: "cols",
+    description: "Column checks.",
+    owner: "data",
+    schedule: { cron: "0 6 * * *", timezone: "UTC", startDate: "2026-01-01", reportLagDays: 1 },
+    source: {
+      connId: "app_db",
+      readiness: { sql: "select true" },
+      tables: {
+        orders: {
+          columns: { id: "bigint", amount: "numeric(12,2)", paid: "boolean", token: "uuid", created_at: "timestamptz", currency: "text", tags: "jsonb" },
+          primaryKey: ["id"],
+          extract: { mode: "incremental", cursor: "created_at" },
+        },
+        users: { columns: { id: "bigint", name: "text" }, primaryKey: ["id"], extract: { mode: "snapshot" } },
+        plans: { columns: { plan: "text", price: "numeric(10,2)", modified_at: "timestamptz" }, primaryKey: ["plan"], extract: { mode: "history", cursor: "modified_at" } },
+      },
+    },
+    models: Object.fromEntries(Object.entries(models).map(([k, m]) => [k, { layer: "staging", ...m }])),
+    tests,
+    report: { model: Object.keys(models)[0], dayColumn: "ds", kpis: [{ column: "ds", label: "Day", format: "count" }], subject: "Daily {ds}", recipients: ["a@example.com"] },
+  };
+  const root = mkdtempSync(join(tmpdir(), "dagspec-columns-"));
+  try {
+    mkdirSync(join(root, "specs"));
+    writeFileSync(join(root, "specs/cols.pipeline.ts"), `import { definePipeline } from "dagspec";\nexport default definePipeline(${JSON.stringify(spec, null, 2)} as any);\n`);
+    const result = await build({ root, specDir: "specs", skipTypecheck: true });
+    return result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.path}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const SRC = "{{ source('app', 'orders') }}";
+const cols = (...names: string[]) => Object.fromEntries(names.map((n) => [n, {}]));
+
+describe("DS1208: columns of a lateral function's alias", () => {
+  it("builds clean when the column comes from unnest(...) as u(v) or a relation alias's column list", async () => {
+    const d = await diagnose({
+      stg: { sql: `select v, ds from ${SRC}, unnest(array[id, id]) as u(v)`, columns: cols("v", "ds") },
+      stg_lateral: { sql: `select o.id, v, ds from ${SRC} as o cross join lateral unnest(array[o.amount]) as u(v)`, columns: cols("id", "v", "ds") },
+      stg_fn: { sql: `select n, ds from ${SRC}, generate_series(1, 3) as n`, columns: cols("n", "ds") },
+      stg_renamed: { sql: `select a2, ds from ${SRC} as t(a2)`, columns: cols("a2", "ds") },
+    });
+    expect(d).toEqual([]);
+  });
+
+  it("still reports an undeclared column qualified with the source's alias next to a lateral function", async () => {
+    const d = await diagnose({
+      stg: { sql: `select o.discount as x, v, ds from ${SRC} as o, unnest(array[o.id]) as u(v)`, columns: cols("x", "v", "ds") },
+    });
+    expect(d).toEqual(["DS1208 models.stg.sql"]);
+  });
+});
+
+describe("DS1208: PostgreSQL's paren-less value functions", () => {
+  it("builds clean on current_date, localtimestamp, user, ... read without parentheses", async () => {
+    // current_user and session_user are left out: node-sql-parser does not parse them (DS1207).
+    const fns = ["current_date", "current_time", "current_timestamp", "localtime", "localtimestamp", "user", "current_role", "current_catalog", "current_schema"];
+    const d = await diagnose({
+      stg: { sql: `select ${fns.map((f, i) => `${f} as f${i}`).join(", ")}, id, ds from ${SRC} where created_at < current_timestamp`, columns: cols(...fns.map((_, i) => `f${i}`), "id", "ds") },
+      stg_bare: { sql: `select localtimestamp, ds from ${SRC}`, columns: cols("localtimestamp", "ds") },
+    });
+    expect(d).toEqual([]);
+  });
+
+  it("still reports a quoted \"user\" or a qualified o.localtimestamp, which are columns", async () => {
+    const d = await diagnose({
+      stg: { sql: `select "user" as u, ds from ${SRC}`, columns: cols("u", "ds") },
+      stg_q: { sql: `select o.localtimestamp as t, ds from ${SRC} as o`, columns: cols("t", "ds") },
+    });
+    expect(d).toEqual(["DS1208 models.stg.sql", "DS1208 models.stg_q.sql"]);
+  });
+});
