@@ -62,8 +62,8 @@ export function parseDbtSql(sql: string): ParseResult {
     analysis: {
       ...columnsOf(result.ast),
       tables: result.tableList.map((t) => split(t).column),
-      outputs: outputsOf(ast),
-      exactOutputs: sameOutputs(statements),
+      outputs: outputsOf(ast, rendered.sql),
+      exactOutputs: sameOutputs(statements, [rendered.sql, fullBuild.sql]),
       aliases: aliasesOf(result.ast),
       // A list means several statements: no single-query shape to resolve.
       asts: statements.map((s) => (Array.isArray(s) ? (s.length === 1 ? s[0] : null) : s)),
@@ -77,8 +77,8 @@ function failure(err: unknown, rendered: Rendered, when: string): ParseResult {
   return { ok: false, message: `${when}${(e.message ?? String(err)).split("\n")[0] ?? "syntax error"}`, offset };
 }
 
-function sameOutputs(statements: unknown[]): string[] | null {
-  const all = statements.map((s) => (Array.isArray(s) && s.length === 1 ? outputsOf(s[0]) : outputsOf(s)));
+function sameOutputs(statements: unknown[], texts: string[]): string[] | null {
+  const all = statements.map((s, i) => (Array.isArray(s) && s.length === 1 ? outputsOf(s[0], texts[i] ?? "") : outputsOf(s, texts[i] ?? "")));
   const first = all[0] ?? null;
   return first && all.every((o) => o !== null && o.join("\0") === first.join("\0")) ? first : null;
 }
@@ -157,19 +157,23 @@ function columnsOf(ast: unknown): Pick<SqlAnalysis, "columns" | "fromFunctions">
   return { columns, fromFunctions };
 }
 
-function outputsOf(ast: unknown): string[] | null {
+/**
+ * Output column names of a SELECT as PostgreSQL names them. The parser drops the quotes of an AS
+ * alias, so a mixed-case alias counts as quoted when the SQL text holds it in double quotes.
+ */
+function outputsOf(ast: unknown, text: string): string[] | null {
   const select = ast as { type?: string; columns?: unknown; _next?: unknown };
   if (!select || select.type !== "select" || !Array.isArray(select.columns)) return null;
   const names: string[] = [];
   for (const col of select.columns as { as?: string | null; expr?: { type?: string; column?: unknown } }[]) {
     if (col.as) {
-      names.push(String(col.as));
+      const as = String(col.as);
+      names.push(text.includes(`"${as}"`) ? as : as.toLowerCase());
       continue;
     }
-    const c = col.expr?.column;
-    const name = typeof c === "string" ? c : (c as { expr?: { value?: unknown } } | undefined)?.expr?.value;
-    if (col.expr?.type !== "column_ref" || typeof name !== "string" || name === "*") return null;
-    names.push(name);
+    const c = col.expr?.type === "column_ref" ? columnName(col.expr.column) : null;
+    if (!c) return null;
+    names.push(lookedUp(c));
   }
   return names;
 }

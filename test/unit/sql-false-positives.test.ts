@@ -87,3 +87,22 @@ describe("DS1208: PostgreSQL's paren-less value functions", () => {
     expect(d).toEqual(["DS1208 models.stg.sql", "DS1208 models.stg_q.sql"]);
   });
 });
+
+describe("DS1208/DS1220: unquoted names fold to lower case, quoted names do not", () => {
+  it("builds clean on upper- and mixed-case unquoted columns and aliases", async () => {
+    const d = await diagnose({
+      stg: { sql: `select AMOUNT, O.Id, amount as Total, DS from ${SRC} as o`, columns: cols("amount", "id", "total", "ds") },
+      stg_quoted: { sql: `select "amount", amount as "total", ds from ${SRC}`, columns: cols("amount", "total", "ds") },
+      int: { sql: "select AMOUNT, Total as T, ds from {{ ref('stg') }}", columns: cols("amount", "t", "ds"), layer: "intermediate" },
+    });
+    expect(d).toEqual([]);
+  });
+
+  it("reports a quoted upper-case column or alias, which PostgreSQL does not fold", async () => {
+    const d = await diagnose({
+      stg: { sql: `select "AMOUNT", ds from ${SRC}`, columns: cols("amount", "ds") },
+      stg_alias: { sql: `select amount as "Total", ds from ${SRC}`, columns: cols("total", "ds") },
+    });
+    expect(d).toEqual(["DS1208 models.stg.sql", "DS1220 models.stg.columns.amount", "DS1220 models.stg_alias.columns.total"]);
+  });
+});
