@@ -241,8 +241,10 @@ def notify_unalerted_failures(pipeline: Pipeline, context: Mapping[str, Any]) ->
 def _failure_facts(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     ti = context.get("ti") or context.get("task_instance")
     exc = context.get("exception")
+    # A run of several report days (a one-pass backfill) names the days that failed.
+    day: str | None = getattr(exc, "report_days", None)
     try:
-        day: str | None = run_day(pipeline, context).isoformat()
+        day = day or run_day(pipeline, context).isoformat()
     except Exception:  # an alert about a run without dates still goes out
         day = None
     gate = getattr(exc, "gate_failures", None) or []

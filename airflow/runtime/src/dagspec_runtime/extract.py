@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
     from dagspec_runtime.lake import FileEntry, Lake, PartitionWriter
 
-__all__ = ["ReconciliationError", "extract_tables", "extract_to_lake"]
+__all__ = ["ReconciliationError", "export_snapshot", "extract_tables", "extract_to_lake"]
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,9 @@ def extract_to_lake(
     file_rows: int = DEFAULT_FILE_ROWS,
     on_table_extracted: TableCallback | None = None,
     parallel_tables: int = DEFAULT_PARALLEL_TABLES,
+    snapshot: str | None = None,
+    day_before_pending: bool = False,
+    before_commit: Callable[[], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Extract ``tables`` for report day ``ds`` into ``<lake>/raw/<table>/ds=<ds>/``.
 
@@ -110,6 +113,12 @@ def extract_to_lake(
     Up to ``parallel_tables`` tables are read at once, each on its own connection whose
     transaction imports the snapshot this run's transaction exported (``pg_export_snapshot()``,
     as ``pg_dump -j`` does): every table still sees the same instant of the source.
+
+    A range of days (``extract_range``) reads every day from one snapshot: ``snapshot`` is the id
+    the range exported, imported here instead of a transaction of this day's own.
+    ``day_before_pending`` says the day before is extracted by the same range, so a history table
+    builds on it (``_history_base``); ``before_commit`` is called once every table is staged and
+    reconciled, just before the day's commit point, and may raise to abort the day.
     """
     import psycopg
     from psycopg import IsolationLevel
@@ -124,7 +133,11 @@ def extract_to_lake(
     summary: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
     # Decided before the source is read, from what the lake held when the run began.
-    bases = {s.name: _history_base(lake, s, day) for s in specs if s.mode == "history"}
+    bases = {
+        s.name: _history_base(lake, s, day, day_before_pending=day_before_pending)
+        for s in specs
+        if s.mode == "history"
+    }
 
     def committed(table: str) -> Callable[[], set[str]]:
         """The files of ``table`` that the committed day lists: an abort must keep them."""
@@ -175,24 +188,31 @@ def extract_to_lake(
             on_table_extracted(spec.name, table_summary)
         return writer, manifest_bytes, table_summary
 
+    def stage_all(cur: psycopg.Cursor[Any], shared_snapshot: Callable[[], str]) -> None:
+        workers = min(parallel_tables, len(specs))
+        if workers <= 1:
+            for spec in specs:
+                writer, manifest_bytes, table_summary = stage(cur, spec)
+                staged.append((writer, manifest_bytes))
+                summary[spec.name] = table_summary
+        else:
+            staged_summaries = _in_parallel(conninfo, shared_snapshot(), specs, stage, workers, staged)
+            for spec, table_summary in zip(specs, staged_summaries, strict=True):
+                summary[spec.name] = table_summary
+
     try:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.isolation_level = IsolationLevel.REPEATABLE_READ
-            conn.read_only = True
-            with conn.transaction(), conn.cursor() as cur:
-                _fix_text_forms(cur)
-                workers = min(parallel_tables, len(specs))
-                if workers <= 1:
-                    for spec in specs:
-                        writer, manifest_bytes, table_summary = stage(cur, spec)
-                        staged.append((writer, manifest_bytes))
-                        summary[spec.name] = table_summary
-                else:
-                    row = cur.execute("SELECT pg_export_snapshot()").fetchone()
-                    assert row is not None
-                    staged_summaries = _in_parallel(conninfo, row[0], specs, stage, workers, staged)
-                    for spec, table_summary in zip(specs, staged_summaries, strict=True):
-                        summary[spec.name] = table_summary
+        if snapshot is not None:
+            with _snapshot_cursor(conninfo, snapshot) as cur:
+                stage_all(cur, lambda: snapshot)
+        else:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.isolation_level = IsolationLevel.REPEATABLE_READ
+                conn.read_only = True
+                with conn.transaction(), conn.cursor() as cur:
+                    _fix_text_forms(cur)
+                    stage_all(cur, lambda: export_snapshot(cur))
+        if before_commit is not None:
+            before_commit()
         # Every table passed its reconciliation: publish them together, after the source
         # transaction has ended, with the day record as the one commit point.
         record_rel = day_record_path(ds)
@@ -249,6 +269,13 @@ def extract_tables(
         lake.uri,
     )
     return extract_to_lake(conninfo, lake, pipeline_id=pipeline_id, ds=ds, timezone=timezone, tables=tables)
+
+
+def export_snapshot(cur: psycopg.Cursor[Any]) -> str:
+    """The id other connections import to see exactly what ``cur``'s transaction sees."""
+    row = cur.execute("SELECT pg_export_snapshot()").fetchone()
+    assert row is not None
+    return str(row[0])
 
 
 def _fix_text_forms(cur: psycopg.Cursor[Any]) -> None:
@@ -313,7 +340,7 @@ def _snapshot_cursor(conninfo: str, snapshot: str) -> Iterator[psycopg.Cursor[An
 # -- one table ---------------------------------------------------------------------------------
 
 
-def _history_base(lake: Lake, spec: TableSpec, day: date) -> bool:
+def _history_base(lake: Lake, spec: TableSpec, day: date, *, day_before_pending: bool = False) -> bool:
     """Whether a history table's partition for ``day`` must hold the whole table (a base).
 
     Changed rows alone are enough only on top of the day before's partition, taken from the same
@@ -334,6 +361,10 @@ def _history_base(lake: Lake, spec: TableSpec, day: date) -> bool:
         own = None
     if own is not None and own.get("columns") == columns and own.get("taken") == "whole_table":
         return True
+    if day_before_pending:
+        # The same range extracts the day before from the same columns and commits it first
+        # (``extract_range``), or this day is not committed at all.
+        return False
     try:
         before = read_manifest(lake, spec.name, (day - timedelta(days=1)).isoformat())
     except FileNotFoundError:

@@ -32,8 +32,15 @@ log = logging.getLogger(__name__)
 
 
 def run_report(
-    pipeline: Pipeline, context: Mapping[str, Any], *, gate_summary: GateSummary | None = None
+    pipeline: Pipeline,
+    context: Mapping[str, Any],
+    *,
+    gate_summary: GateSummary | None = None,
+    day: date | None = None,
+    backfill: bool | None = None,
 ) -> dict[str, Any]:
+    """The report of the run's day, or of ``day`` when one run covers several (a one-pass
+    backfill, which also says ``backfill=True``: its run is a manual one to Airflow)."""
     from dagspec_runtime.adapters import open_lake
     from dagspec_runtime.delivery import Built, UnconfirmedDelivery, adopt_legacy_marker, deliver
     from dagspec_runtime.manifest import report_dir
@@ -41,7 +48,8 @@ def run_report(
     from dagspec_runtime.report_html import render_html
 
     spec = pipeline.report
-    day = run_day(pipeline, context)
+    day = day or run_day(pipeline, context)
+    backfill = is_backfill(context) if backfill is None else backfill
     ds = day.isoformat()
     lake = open_lake(pipeline)
     folder = report_dir(pipeline, ds)
@@ -76,7 +84,7 @@ def run_report(
     result: dict[str, Any] = {"ds": ds, "report": lake.url(f"{folder}/report.html"), "kpis": report["kpis"]}
 
     def may_email() -> str | None:
-        if is_backfill(context) and not spec.email_backfills:
+        if backfill and not spec.email_backfills:
             return "backfill run: email_backfills is off"
         return None if spec.recipients else "no recipients"
 

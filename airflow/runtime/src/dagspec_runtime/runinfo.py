@@ -15,7 +15,7 @@ from dagspec_runtime.days import day_bounds, report_day
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Pipeline
 
-__all__ = ["is_backfill", "logical_date", "run_day", "run_type", "window"]
+__all__ = ["is_backfill", "logical_date", "range_window", "run_day", "run_id_of", "run_type", "window"]
 
 
 def _get(obj: Any, name: str) -> Any:
@@ -47,6 +47,12 @@ def run_day(pipeline: Pipeline, context: Mapping[str, Any]) -> date:
     return report_day(logical_date(context), pipeline.timezone, pipeline.report_lag_days)
 
 
+def run_id_of(context: Mapping[str, Any]) -> str:
+    """The run's id ("" when the context has none)."""
+    dag_run = context.get("dag_run")
+    return str(context.get("run_id") or getattr(dag_run, "run_id", "") or "")
+
+
 def run_type(context: Mapping[str, Any]) -> str:
     value = _get(context.get("dag_run"), "run_type")
     return str(getattr(value, "value", value) or "")
@@ -65,3 +71,22 @@ def window(pipeline: Pipeline, logical_date: datetime) -> dict[str, str]:
     day = report_day(logical_date, pipeline.timezone, pipeline.report_lag_days)
     start, end = day_bounds(day, pipeline.timezone)
     return {"report_day": day.isoformat(), "day_start": start.isoformat(), "day_end": end.isoformat()}
+
+
+def range_window(pipeline: Pipeline, first_day: str, last_day: str) -> dict[str, str]:
+    """The window of a range of report days (a one-pass backfill), keyed as ``window``'s:
+    ``report_day`` is the last day, ``day_start`` the first day's start and ``day_end`` the last
+    day's end (UTC), so a readiness query asking for the report day's data asks for the range's.
+
+    Registered as the backfill DAG's macro ``dagspec_range`` for the source sensor's parameters.
+    """
+    first, last = date.fromisoformat(first_day), date.fromisoformat(last_day)
+    start, _ = day_bounds(first, pipeline.timezone)
+    _, end = day_bounds(last, pipeline.timezone)
+    return {
+        "report_day": last.isoformat(),
+        "day_start": start.isoformat(),
+        "day_end": end.isoformat(),
+        "first_day": first.isoformat(),
+        "last_day": last.isoformat(),
+    }

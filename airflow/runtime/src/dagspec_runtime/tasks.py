@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from dagspec_runtime.gate import RUN_FIELDS
 from dagspec_runtime.manifest import report_dir
-from dagspec_runtime.runinfo import run_day
+from dagspec_runtime.runinfo import run_day, run_id_of
 
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Pipeline
@@ -26,9 +26,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DBT_BUILD_TASK_ID",
+    "build_gate",
     "dbt_build",
     "extract",
     "load_raw",
+    "load_raw_day",
+    "publish_day",
     "publish_report",
     "publish_tables",
     "report_dir",
@@ -37,11 +40,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DBT_BUILD_TASK_ID = "dbt_build"
-
-
-def _run_id(context: Mapping[str, Any]) -> str:
-    dag_run = context.get("dag_run")
-    return str(context.get("run_id") or getattr(dag_run, "run_id", "") or "")
 
 
 def extract(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,18 +61,30 @@ def extract(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
 def load_raw(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     """Load the report day's lake partitions into the warehouse's raw schema (warehouses that
     cannot read the lake; the compiler adds this task only for them)."""
+    return load_raw_day(pipeline, run_day(pipeline, context).isoformat())
+
+
+def load_raw_day(pipeline: Pipeline, day: str) -> dict[str, Any]:
     from dagspec_runtime.adapters import lake_location, open_warehouse
 
     uri, lake_conn = lake_location(pipeline)
     return open_warehouse(pipeline).load_raw(
-        lake_uri=uri,
-        lake_conn_id=lake_conn,
-        ds=run_day(pipeline, context).isoformat(),
-        tables=pipeline.source.tables,
+        lake_uri=uri, lake_conn_id=lake_conn, ds=day, tables=pipeline.source.tables
     )
 
 
 def dbt_build(pipeline: Pipeline, context: Mapping[str, Any]) -> GateSummary:
+    """The ``dbt_build`` task: ``build_gate`` for the run's report day."""
+    dag = context.get("dag")
+    return build_gate(
+        pipeline,
+        run_day(pipeline, context).isoformat(),
+        run_id=run_id_of(context),
+        dag_fileloc=getattr(dag, "fileloc", None),
+    )
+
+
+def build_gate(pipeline: Pipeline, day: str, *, run_id: str, dag_fileloc: str | None) -> GateSummary:
     """One ``dbt build`` into the audit schema; raises ``GateFailed`` when an error-severity test fails.
 
     Holds the warehouse lock for the whole build (DuckDB has one writer per file; Postgres builds
@@ -89,12 +99,9 @@ def dbt_build(pipeline: Pipeline, context: Mapping[str, Any]) -> GateSummary:
     from dagspec_runtime.adapters import dbt_env, open_lake, open_warehouse
     from dagspec_runtime.settings import dbt_executable, dbt_project_dir
 
-    day = run_day(pipeline, context).isoformat()
-    dag = context.get("dag")
-    project = dbt_project_dir(pipeline, getattr(dag, "fileloc", None))
+    project = dbt_project_dir(pipeline, dag_fileloc)
     env = dbt_env(pipeline)
     warehouse = open_warehouse(pipeline)
-    run_id = _run_id(context)
     failure: BaseException | None = None
     summary: GateSummary | None = None
     with tempfile.TemporaryDirectory(prefix=f"dagspec-dbt-{pipeline.id}-{day}-") as work_dir:
@@ -162,14 +169,18 @@ def _archive_dbt(lake: Any, pipeline: Pipeline, day: str, result: Any, summary: 
 
 def publish_tables(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:
     """Copy the audited marts of the report day into the publish schema, in one transaction."""
-    from dagspec_runtime.adapters import open_warehouse
-
-    day = run_day(pipeline, context).isoformat()
-    warehouse = open_warehouse(pipeline)
     built = _gate_summary(context)
     full = set(built.get("full_build") or []) if built else set()
+    return publish_day(pipeline, run_day(pipeline, context).isoformat(), run_id=run_id_of(context), full=full)
+
+
+def publish_day(pipeline: Pipeline, day: str, *, run_id: str, full: set[str]) -> dict[str, Any]:
+    """Publish ``day``'s audited marts; the incremental ones in ``full`` whole (all their days)."""
+    from dagspec_runtime.adapters import open_warehouse
+
+    warehouse = open_warehouse(pipeline)
     with warehouse.exclusive(f"publish {pipeline.id} ds={day}"):
-        return warehouse.publish(pipeline.marts, ds=day, run_id=_run_id(context), full=full)
+        return warehouse.publish(pipeline.marts, ds=day, run_id=run_id, full=full)
 
 
 def publish_report(pipeline: Pipeline, context: Mapping[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from psycopg import sql
 
@@ -68,6 +68,10 @@ class Warehouse(abc.ABC):
 
     Statements are composed with psycopg's ``sql`` module (``Identifier`` and ``Literal``), never
     by pasting strings; ``execute`` hands them to the kind's driver."""
+
+    # Whether dbt reads the lake's committed partitions itself; a kind that cannot loads each day
+    # into its raw schema first (``load_raw``; the compiler adds that task for such kinds).
+    reads_lake: ClassVar[bool] = True
 
     def __init__(self, audit_schema: str, publish_schema: str) -> None:
         self.audit_schema = audit_schema

@@ -43,6 +43,8 @@ def _key(purpose: str, dbname: str, schema: str) -> int:
 
 
 class PostgresWarehouse(Warehouse):
+    reads_lake = False
+
     def __init__(self, config: PostgresConfig) -> None:
         super().__init__(config.audit_schema, config.publish_schema)
         self.conn_id = config.conn_id

@@ -1,0 +1,198 @@
+"""A one-pass backfill: a range of report days in one run of the ``<pipeline id>__backfill`` DAG.
+
+Airflow's own backfill (``gen airflow backfill``) makes one DAG run per report day, and each pays
+for scheduling and starting five task processes and for dbt's start-up. Here one run takes the
+range in two steps:
+
+- ``extract_days`` reads every day from one snapshot of the source, several days at a time, each
+  day staged, reconciled and committed as a daily extract does (``extract_range``);
+- ``build_days`` then takes the days in date order through exactly the steps of a daily run:
+  ``load_raw`` where the warehouse cannot read the lake, the dbt gate, publish, and the report's
+  archive (a backfill e-mails no first delivery unless ``report.email_backfills``; a changed
+  number of a day already delivered is a correction, as in any re-run). The builds fork from one
+  warm dbt server (``dbt_server``), so dbt is started and the project parsed once for the range.
+
+Still gated per day: a day whose gate fails publishes nothing, and the days after it go on. The
+task fails at the end, naming the failed days and their tests (``RangeGateFailed``), so the run
+fails and alerts once. Any other error (the warehouse gone, dbt crashing) stops the task and
+Airflow retries it; the retry takes the whole range again, which re-publishes the days already
+published with the same rows and e-mails nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+if TYPE_CHECKING:
+    from dagspec_runtime.contract import Pipeline
+    from dagspec_runtime.gate import GateNode
+
+__all__ = [
+    "MAX_RANGE_DAYS",
+    "RangeGateFailed",
+    "RangeGateTestsFailed",
+    "build_days",
+    "days_in_range",
+    "extract_days",
+]
+
+log = logging.getLogger(__name__)
+
+# A guard against a mistyped year, not a limit of the method: longer ranges take several runs.
+MAX_RANGE_DAYS = 731
+
+
+class RangeGateFailed(AirflowException):
+    """The gate of some days failed: they published nothing; every other day of the range did.
+
+    ``report_days`` and ``gate_failures`` are what the failure alert names
+    (``alerts._failure_facts``). A model that errored may have met a passing fault (a dropped
+    connection), so Airflow retries the task, as it retries a daily ``dbt_build``."""
+
+    def __init__(self, failed: Mapping[str, list[GateNode]], days: Mapping[str, Mapping[str, Any]]) -> None:
+        self.report_days = ", ".join(failed)
+        self.gate_failures = [
+            {**node, "node": f"ds={ds}: {node['node']}"} for ds, nodes in failed.items() for node in nodes
+        ]
+        self.days = dict(days)
+        published = sum(1 for d in days.values() if d["status"] == "published")
+        super().__init__(
+            f"the quality gate failed for {len(failed)} of {len(days)} day(s): {self.report_days}; "
+            f"those published nothing, the other {published} day(s) were published"
+        )
+
+
+class RangeGateTestsFailed(RangeGateFailed, AirflowFailException):
+    """Only data tests failed, on every failed day: the same data fails the same way, so the task
+    fails without retries and the alert goes out at once."""
+
+
+def days_in_range(first: str, last: str) -> list[str]:
+    """Every report day from ``first`` to ``last`` (ISO dates, both included), ascending."""
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except (TypeError, ValueError):
+        raise AirflowFailException(
+            f"first_day and last_day must be report days as YYYY-MM-DD, got {first!r} and {last!r}"
+        ) from None
+    if start > end:
+        raise AirflowFailException(f"first_day {first} is after last_day {last}")
+    count = (end - start).days + 1
+    if count > MAX_RANGE_DAYS:
+        raise AirflowFailException(
+            f"{first}..{last} is {count} days; one run takes at most {MAX_RANGE_DAYS}: split the range"
+        )
+    return [(start + timedelta(days=i)).isoformat() for i in range(count)]
+
+
+def extract_days(pipeline: Pipeline, first: str, last: str) -> dict[str, Any]:
+    """Extract every day of the range into the lake from one snapshot of the source."""
+    from dagspec_runtime.adapters import lake_location
+    from dagspec_runtime.connections import describe, postgres_conninfo
+    from dagspec_runtime.extract_range import extract_range
+    from dagspec_runtime.lake import Lake
+
+    days = days_in_range(first, last)
+    uri, lake_conn = lake_location(pipeline)
+    conninfo = postgres_conninfo(pipeline.source.conn_id, application_name=f"dagspec-extract:{pipeline.id}")
+    lake = Lake.from_uri(uri, conn_id=lake_conn)
+    log.info(
+        "extracting %d table(s) for %d day(s), %s..%s, from %s (%s) into %s",
+        len(pipeline.source.tables),
+        len(days),
+        first,
+        last,
+        pipeline.source.conn_id,
+        describe(conninfo),
+        lake.uri,
+    )
+    result = extract_range(
+        conninfo,
+        lake,
+        pipeline_id=pipeline.id,
+        days=days,
+        timezone=pipeline.timezone,
+        tables=pipeline.source.tables,
+    )
+    return {ds: {table: s["rows"] for table, s in tables.items()} for ds, tables in result.items()}
+
+
+def build_days(pipeline: Pipeline, first: str, last: str, context: Mapping[str, Any]) -> dict[str, Any]:
+    """Gate, publish and report every day of the range, in date order; returns ``{day: outcome}``.
+
+    Raises ``RangeGateFailed`` at the end when some days' gates failed (the others published).
+    """
+    from dagspec_runtime import tasks
+    from dagspec_runtime.adapters import open_warehouse
+    from dagspec_runtime.dbt_runner import GateFailed, GateTestsFailed
+    from dagspec_runtime.report_task import run_report
+    from dagspec_runtime.runinfo import run_id_of
+
+    days = days_in_range(first, last)
+    run_id = run_id_of(context)
+    dag_fileloc = getattr(context.get("dag"), "fileloc", None)
+    loads_raw = not open_warehouse(pipeline).reads_lake
+    outcome: dict[str, dict[str, Any]] = {}
+    failed: dict[str, list[GateNode]] = {}
+    tests_only = True  # every failed day failed on data tests alone (nothing to retry)
+    started = time.perf_counter()
+    for ds in days:
+        day_started = time.perf_counter()
+        if loads_raw:
+            tasks.load_raw_day(pipeline, ds)
+        try:
+            summary = tasks.build_gate(pipeline, ds, run_id=run_id, dag_fileloc=dag_fileloc)
+        except GateFailed as exc:
+            failed[ds] = list(exc.gate_failures)
+            tests_only = tests_only and isinstance(exc, GateTestsFailed)
+            outcome[ds] = {
+                "status": "gate failed",
+                "failures": [node["node"] for node in exc.gate_failures],
+                "seconds": round(time.perf_counter() - day_started, 2),
+            }
+            log.error("ds=%s: %s; nothing of it is published, the next day goes on", ds, exc)
+            continue
+        # Each day publishes its own rows only, even after a first (whole) build of an incremental
+        # mart: that build read every day of the range the extract committed, but its gate tested
+        # this day alone; each later day is tested, and published, by its own build.
+        tasks.publish_day(pipeline, ds, run_id=run_id, full=set())
+        report = run_report(
+            pipeline, context, gate_summary=summary, day=date.fromisoformat(ds), backfill=True
+        )
+        outcome[ds] = {
+            "status": "published",
+            "warnings": len(summary["warnings"]),
+            "report": report["report"],
+            "delivered": report["delivered"],
+            "seconds": round(time.perf_counter() - day_started, 2),
+        }
+        log.info("ds=%s published in %.2fs", ds, outcome[ds]["seconds"])
+    log.info(
+        "%s: %d day(s) published, %d failed their gate, in %.1fs: %s",
+        pipeline.id,
+        len(days) - len(failed),
+        len(failed),
+        time.perf_counter() - started,
+        ", ".join(f"{ds} {o['status']}" for ds, o in outcome.items()),
+    )
+    if failed:
+        _push_outcome(context, outcome)
+        raise (RangeGateTestsFailed if tests_only else RangeGateFailed)(failed, outcome)
+    return outcome
+
+
+def _push_outcome(context: Mapping[str, Any], outcome: Mapping[str, Any]) -> None:
+    """Keep each day's outcome in the task's XCom (``days``) when the task fails on some of them."""
+    ti = context.get("ti")
+    if ti is None:
+        return
+    try:
+        ti.xcom_push(key="days", value=dict(outcome))
+    except Exception as exc:  # the failure and its alert matter more than this record
+        log.warning("could not record the days' outcome in XCom: %s", exc)
