@@ -25,7 +25,7 @@ import psycopg
 import pytest
 
 from dagspec_runtime import adapters, tasks
-from dagspec_runtime.backfill import RangeGateTestsFailed, build_days, days_in_range
+from dagspec_runtime.backfill import RangeFailed, RangeTestsFailed, build_days, days_in_range
 from dagspec_runtime.days import day_bounds
 from dagspec_runtime.extract import extract_to_lake
 from dagspec_runtime.extract_range import DayBeforeNotCommitted, RangeExtractFailed, extract_range
@@ -290,7 +290,7 @@ def test_build_days_gates_each_day_and_publishes_what_daily_runs_publish(tmp_pat
         # build of the incremental mart over all of them; it must still publish its own day only.
         p = _setup(tmp_path / "range", mp)
         ctx = context_for(B4, run_type="manual", task_id="build_days")
-        with pytest.raises(RangeGateTestsFailed) as failed:
+        with pytest.raises(RangeTestsFailed) as failed:
             build_days(p, B1.isoformat(), B4.isoformat(), ctx)
         range_rows = _warehouse_rows(adapters.open_warehouse(p).path)
 
@@ -312,3 +312,31 @@ def test_build_days_gates_each_day_and_publishes_what_daily_runs_publish(tmp_pat
     assert _reports(tmp_path / "range") == _reports(tmp_path / "daily")
     assert any(k.endswith(f"ds={B3}/dbt/gate.json") for k in _reports(tmp_path / "range"))
     assert not any(f"ds={B3}/report" in k for k in _reports(tmp_path / "range"))
+
+
+def test_a_day_failing_after_its_gate_does_not_stop_the_days_after_it(tmp_path: Path) -> None:
+    """A day with no orders passes its gate and publishes no row, so its report has nothing to
+    report and fails; the next day is still gated, published and reported, and the task's error
+    (retried by Airflow: not a data test) names the day and the step."""
+    with pytest.MonkeyPatch.context() as mp:
+        p = _setup(tmp_path, mp, written=False)
+        lake = adapters.open_lake(p)
+        write_partition(lake, ORDERS, B1.isoformat(), [])
+        write_partition(lake, ORDERS, B2.isoformat(), order_rows(B2, AMOUNTS[B2]))
+        with pytest.raises(RangeFailed) as failed:
+            build_days(
+                p, B1.isoformat(), B2.isoformat(), context_for(B2, run_type="manual", task_id="build_days")
+            )
+        rows = _warehouse_rows(adapters.open_warehouse(p).path)
+    assert not isinstance(failed.value, RangeTestsFailed)
+    assert {ds: o["status"] for ds, o in failed.value.days.items()} == {
+        B1.isoformat(): "failed in publish_report",
+        B2.isoformat(): "published",
+    }
+    assert "nothing to report" in failed.value.days[B1.isoformat()]["error"]
+    assert f"ds={B1}: failed in publish_report" in str(failed.value)
+    assert failed.value.report_days == B1.isoformat() and failed.value.gate_failures == []
+    assert [r[0] for r in rows] == [B2]
+    assert (
+        tmp_path / "lake" / "fixture_lake" / "reports" / "fixture_pipeline" / f"ds={B2}" / "report.json"
+    ).is_file()

@@ -13,10 +13,11 @@ range in two steps:
   warm dbt server (``dbt_server``), so dbt is started and the project parsed once for the range.
 
 Still gated per day: a day whose gate fails publishes nothing, and the days after it go on. The
-task fails at the end, naming the failed days and their tests (``RangeGateFailed``), so the run
-fails and alerts once. Any other error (the warehouse gone, dbt crashing) stops the task and
-Airflow retries it; the retry takes the whole range again, which re-publishes the days already
-published with the same rows and e-mails nobody.
+same holds for any other step that fails on a day (a report that cannot be built): the days after
+it go on. The task fails at the end, naming the failed days and their tests (``RangeFailed``), so
+the run fails and alerts once. Airflow retries it unless only data tests failed; a retry takes
+the whole range again, which re-publishes the days already published with the same rows and
+e-mails nobody.
 """
 
 from __future__ import annotations
@@ -31,12 +32,11 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Pipeline
-    from dagspec_runtime.gate import GateNode
 
 __all__ = [
     "MAX_RANGE_DAYS",
-    "RangeGateFailed",
-    "RangeGateTestsFailed",
+    "RangeFailed",
+    "RangeTestsFailed",
     "build_days",
     "days_in_range",
     "extract_days",
@@ -48,28 +48,35 @@ log = logging.getLogger(__name__)
 MAX_RANGE_DAYS = 731
 
 
-class RangeGateFailed(AirflowException):
-    """The gate of some days failed: they published nothing; every other day of the range did.
+class RangeFailed(AirflowException):
+    """Some days of the range failed: a failed gate published nothing of its day, any other error
+    stopped its day at the step it hit; every other day of the range was published.
 
     ``report_days`` and ``gate_failures`` are what the failure alert names
-    (``alerts._failure_facts``). A model that errored may have met a passing fault (a dropped
-    connection), so Airflow retries the task, as it retries a daily ``dbt_build``."""
+    (``alerts._failure_facts``). Airflow retries the task (a model error or a lost connection may
+    pass), as it retries a daily task; ``RangeTestsFailed`` is not retried."""
 
-    def __init__(self, failed: Mapping[str, list[GateNode]], days: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, failed: Mapping[str, Exception], days: Mapping[str, Mapping[str, Any]]) -> None:
+        from dagspec_runtime.dbt_runner import GateFailed
+
         self.report_days = ", ".join(failed)
         self.gate_failures = [
-            {**node, "node": f"ds={ds}: {node['node']}"} for ds, nodes in failed.items() for node in nodes
+            {**node, "node": f"ds={ds}: {node['node']}"}
+            for ds, exc in failed.items()
+            if isinstance(exc, GateFailed)
+            for node in exc.gate_failures
         ]
         self.days = dict(days)
         published = sum(1 for d in days.values() if d["status"] == "published")
         super().__init__(
-            f"the quality gate failed for {len(failed)} of {len(days)} day(s): {self.report_days}; "
-            f"those published nothing, the other {published} day(s) were published"
+            f"{len(failed)} of {len(days)} day(s) failed: "
+            + "; ".join(f"ds={ds}: {days[ds]['status']}: {days[ds]['error']}" for ds in failed)
+            + f". The other {published} day(s) were published."
         )
 
 
-class RangeGateTestsFailed(RangeGateFailed, AirflowFailException):
-    """Only data tests failed, on every failed day: the same data fails the same way, so the task
+class RangeTestsFailed(RangeFailed, AirflowFailException):
+    """Every failed day failed on data tests alone: the same data fails the same way, so the task
     fails without retries and the alert goes out at once."""
 
 
@@ -126,65 +133,87 @@ def extract_days(pipeline: Pipeline, first: str, last: str) -> dict[str, Any]:
 def build_days(pipeline: Pipeline, first: str, last: str, context: Mapping[str, Any]) -> dict[str, Any]:
     """Gate, publish and report every day of the range, in date order; returns ``{day: outcome}``.
 
-    Raises ``RangeGateFailed`` at the end when some days' gates failed (the others published).
+    A day that fails (its gate, or any step) does not stop the days after it; the task then
+    raises ``RangeFailed`` naming the failed days.
     """
-    from dagspec_runtime import tasks
-    from dagspec_runtime.adapters import open_warehouse
     from dagspec_runtime.dbt_runner import GateFailed, GateTestsFailed
-    from dagspec_runtime.report_task import run_report
     from dagspec_runtime.runinfo import run_id_of
 
     days = days_in_range(first, last)
-    run_id = run_id_of(context)
-    dag_fileloc = getattr(context.get("dag"), "fileloc", None)
-    loads_raw = not open_warehouse(pipeline).reads_lake
+    steps = _DaySteps(pipeline, context, run_id_of(context), getattr(context.get("dag"), "fileloc", None))
     outcome: dict[str, dict[str, Any]] = {}
-    failed: dict[str, list[GateNode]] = {}
-    tests_only = True  # every failed day failed on data tests alone (nothing to retry)
+    failed: dict[str, Exception] = {}
     started = time.perf_counter()
     for ds in days:
         day_started = time.perf_counter()
-        if loads_raw:
-            tasks.load_raw_day(pipeline, ds)
+        done: dict[str, Any] = {"status": "published"}
         try:
-            summary = tasks.build_gate(pipeline, ds, run_id=run_id, dag_fileloc=dag_fileloc)
+            steps.run(ds, done)
         except GateFailed as exc:
-            failed[ds] = list(exc.gate_failures)
-            tests_only = tests_only and isinstance(exc, GateTestsFailed)
-            outcome[ds] = {
+            failed[ds] = exc
+            done = {
                 "status": "gate failed",
-                "failures": [node["node"] for node in exc.gate_failures],
-                "seconds": round(time.perf_counter() - day_started, 2),
+                "error": str(exc),
+                "failures": [n["node"] for n in exc.gate_failures],
             }
             log.error("ds=%s: %s; nothing of it is published, the next day goes on", ds, exc)
-            continue
-        # Each day publishes its own rows only, even after a first (whole) build of an incremental
-        # mart: that build read every day of the range the extract committed, but its gate tested
-        # this day alone; each later day is tested, and published, by its own build.
-        tasks.publish_day(pipeline, ds, run_id=run_id, full=set())
-        report = run_report(
-            pipeline, context, gate_summary=summary, day=date.fromisoformat(ds), backfill=True
-        )
-        outcome[ds] = {
-            "status": "published",
-            "warnings": len(summary["warnings"]),
-            "report": report["report"],
-            "delivered": report["delivered"],
-            "seconds": round(time.perf_counter() - day_started, 2),
-        }
-        log.info("ds=%s published in %.2fs", ds, outcome[ds]["seconds"])
+        except Exception as exc:  # noqa: BLE001 - recorded, and raised for the range at the end
+            failed[ds] = exc
+            done = {"status": f"failed in {done.get('step')}", "error": f"{type(exc).__name__}: {exc}"[:1000]}
+            log.exception("ds=%s failed in %s; the next day goes on", ds, done["status"])
+        done.pop("step", None)
+        outcome[ds] = {**done, "seconds": round(time.perf_counter() - day_started, 2)}
     log.info(
-        "%s: %d day(s) published, %d failed their gate, in %.1fs: %s",
+        "%s: %d of %d day(s) published in %.1fs: %s",
         pipeline.id,
         len(days) - len(failed),
-        len(failed),
+        len(days),
         time.perf_counter() - started,
         ", ".join(f"{ds} {o['status']}" for ds, o in outcome.items()),
     )
     if failed:
         _push_outcome(context, outcome)
-        raise (RangeGateTestsFailed if tests_only else RangeGateFailed)(failed, outcome)
+        final = all(isinstance(exc, GateTestsFailed) for exc in failed.values())
+        raise (RangeTestsFailed if final else RangeFailed)(failed, outcome)
     return outcome
+
+
+class _DaySteps:
+    """The steps of a daily run after its extract, for one day of the range at a time."""
+
+    def __init__(
+        self, pipeline: Pipeline, context: Mapping[str, Any], run_id: str, dag_fileloc: str | None
+    ) -> None:
+        from dagspec_runtime.adapters import open_warehouse
+
+        self.pipeline = pipeline
+        self.context = context
+        self.run_id = run_id
+        self.dag_fileloc = dag_fileloc
+        self.loads_raw = not open_warehouse(pipeline).reads_lake
+
+    def run(self, ds: str, done: dict[str, Any]) -> None:
+        """Run ``ds``'s steps; ``done`` says which step ran last (``step``) and what they returned."""
+        from dagspec_runtime import tasks
+        from dagspec_runtime.report_task import run_report
+
+        if self.loads_raw:
+            done["step"] = "load_raw"
+            tasks.load_raw_day(self.pipeline, ds)
+        done["step"] = "dbt_build"
+        summary = tasks.build_gate(self.pipeline, ds, run_id=self.run_id, dag_fileloc=self.dag_fileloc)
+        done["warnings"] = len(summary["warnings"])
+        done["step"] = "publish_tables"
+        # Each day publishes its own rows only, even after a first (whole) build of an incremental
+        # mart: that build read every day of the range the extract committed, but its gate tested
+        # this day alone; each later day is tested, and published, by its own build.
+        tasks.publish_day(self.pipeline, ds, run_id=self.run_id, full=set())
+        done["step"] = "publish_report"
+        report = run_report(
+            self.pipeline, self.context, gate_summary=summary, day=date.fromisoformat(ds), backfill=True
+        )
+        done.update(report=report["report"], delivered=report["delivered"])
+        log.info("ds=%s published", ds)
 
 
 def _push_outcome(context: Mapping[str, Any], outcome: Mapping[str, Any]) -> None:
