@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run bench [-- --sizes 1000000 5000000 --reps 5 --only extract gen dbt --fresh]`: the side-by-side
+// `npm run bench [-- --sizes 1000000 5000000 --reps 5 --only extract gen dbt backfill --fresh]`: the side-by-side
 // benchmarks of test/bench/run.py (extract vs psql \copy, pandas and ADBC; gen build for 1 and 50
-// pipelines; the dbt build of a demo-sized day), written to test-artifacts/bench/, then the parse
+// pipelines; the dbt build of a demo-sized day; a 30-day backfill in a local stack, today's way against
+// the one-pass backfill DAG), written to test-artifacts/bench/, then the parse
 // time of each generated DAG file.
 // On a shared machine run it as `flock /tmp/dagspec-heavy.lock npm run bench`.
 import { spawnSync } from "node:child_process";

@@ -1,7 +1,7 @@
 """`npm run bench`: side-by-side benchmarks, interleaved runs, medians; never asserted in tests.
 
     .venv/bin/python test/bench/run.py [--sizes 1000000 5000000] [--reps 5] [--fresh]
-        [--only extract gen users dbt]
+        [--only extract gen users dbt backfill] [--backfill-reps 1]
 
 Writes test-artifacts/bench/bench.md (the table the README's performance section shows) and
 bench.json (every sample). Run it under the shared lock on a machine others use:
@@ -19,7 +19,11 @@ Comparisons:
   the sum of its nodes' execution times, the way it ran before (``dbt build`` CLI, a full parse
   every day) against ``run_build`` now (forked by the warm dbt server), in a new process with the
   parse reused or in full, and dbt's programmatic runner in the same process; and the daily build
-  with 60 against 15 days of history.
+  with 60 against 15 days of history;
+- a backfill of 30 report days of the seed pipeline in a real local Airflow stack
+  (test/bench/backfill_contenders.py): ``airflow backfill create`` as ``gen airflow backfill`` runs
+  it (one DAG run per day) against one run of the ``<pipeline_id>__backfill`` DAG, wall time, task
+  seconds per task id and the KPI rows each published. Its own rounds: ``--backfill-reps`` (1).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import backfill_contenders  # noqa: E402
 import orders_source as src  # noqa: E402
 from harness import Contender, interleaved, summarise  # noqa: E402
 
@@ -550,12 +555,13 @@ def render(report: dict[str, Any]) -> str:
         lines += ["", "Commands:", ""]
         lines += [f"- {c['name']}: `{c['command']}`" for c in section["contenders"]]
         lines += [""]
-    lines += [
-        "Seconds are each contender's own timing of connect + read + write (after its imports);",
-        "psql's is its process wall. The query is the one dagspec's extract issues",
-        "(test/bench/orders_source.py).",
-        "",
-    ]
+    if report.get("extract"):
+        lines += [
+            "Seconds are each contender's own timing of connect + read + write (after its imports);",
+            "psql's is its process wall. The query is the one dagspec's extract issues",
+            "(test/bench/orders_source.py).",
+            "",
+        ]
     if "gen" in report:
         lines += [
             "## gen build (fresh process each run, TypeScript type check included)",
@@ -608,6 +614,8 @@ def render(report: dict[str, Any]) -> str:
             "build's import is 0: it was forked by a server that had imported dbt and parsed the project).",
             "",
         ]
+    if "backfill" in report:
+        lines += backfill_contenders.render(report["backfill"])
     lines += ["## Targets (issue 11)", ""] + [f"- {t}" for t in targets(report)] + [""]
     return "\n".join(lines)
 
@@ -653,6 +661,8 @@ def targets(report: dict[str, Any]) -> list[str]:
             f"daily dbt time, 60 / 15 days of history: {h60['median_s']:.2f} / {now['median_s']:.2f} s "
             f"= {ratio:.2f} (target <= 1.25): {'met' if ratio <= 1.25 else 'missed'}"
         )
+    if "backfill" in report:
+        out.append(backfill_contenders.target(report["backfill"]))
     if "gen" in report:
         seed = report["gen"]["contenders"][0]
         out.append(
@@ -675,8 +685,20 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=["extract", "gen", "users", "dbt"],
-        default=["extract", "gen", "users", "dbt"],
+        choices=["extract", "gen", "users", "dbt", "backfill"],
+        default=["extract", "gen", "users", "dbt", "backfill"],
+    )
+    parser.add_argument(
+        "--backfill-reps",
+        type=int,
+        default=1,
+        help="interleaved rounds of the backfill comparison (each contender takes minutes)",
+    )
+    parser.add_argument(
+        "--backfill-orders-per-day",
+        type=int,
+        default=100_000,
+        help="orders a day of the backfill's demo source (npm run demo's default)",
     )
     parser.add_argument("--fresh", action="store_true", help="drop and re-seed the scratch databases")
     parser.add_argument(
@@ -727,6 +749,10 @@ def main() -> None:
             ]
         if "users" in args.only:
             report["users"] = users_section(args.reps, scratch)
+        if "backfill" in args.only:
+            report["backfill"] = backfill_contenders.backfill_section(
+                args.backfill_reps, scratch, log, args.backfill_orders_per_day
+            )
     report["load_after"] = load_average()
 
     OUT.mkdir(parents=True, exist_ok=True)
