@@ -71,6 +71,8 @@ export function pyDocBody(s: string): string {
 export function pyWrappedStr(s: string, indent: number, prefix: number): string {
   if (indent + prefix + pyStr(s).length + 1 <= PY_LINE_LENGTH) return pyStr(s);
   const pad = " ".repeat(indent + 4);
+  // ruff joins implicitly concatenated parts back into one literal when it fits in the parentheses.
+  if (pad.length + pyStr(s).length <= PY_LINE_LENGTH) return `(\n${pad}${pyStr(s)}\n${" ".repeat(indent)})`;
   const chunks: string[] = [];
   let cur = "";
   for (const word of s.split(/(?<= )/)) {

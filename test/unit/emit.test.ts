@@ -28,6 +28,14 @@ describe("python literals", () => {
     expect(joined).toBe(text);
   });
 
+  it("keeps a string that fits inside the parentheses as one literal, as ruff format joins it", () => {
+    // 12 + "description=" + the literal + "," is over the line; the literal alone at 16 is not.
+    const text = `${"word ".repeat(18)}ab`;
+    expect(16 + pyStr(text).length).toBe(PY_LINE_LENGTH);
+    expect(pyWrappedStr(text, 12, "description=".length)).toBe(`(\n${" ".repeat(16)}"${text}"\n${" ".repeat(12)})`);
+    expect(pyWrappedStr(`${text} y`, 12, "description=".length).split("\n")).toHaveLength(4);
+  });
+
   it("wraps prose with a hanging indent for list items", () => {
     expect(wrapLine("- one two three four", 12)).toEqual(["- one two", "  three four"]);
   });
