@@ -18,6 +18,7 @@ import { checkSchedule } from "./schedule.ts";
 import { checkTemplateSafety } from "./safety.ts";
 import { checkPublishGates } from "./publish-gates.ts";
 import { checkDerivedIdentifiers } from "./identifiers.ts";
+import { checkDagIds } from "./dag-ids.ts";
 import { checkReadinessSql } from "./readiness-sql.ts";
 import { checkExpressionTests } from "./expression-tests.ts";
 import { checkAcceptedValues } from "./accepted-values.ts";
@@ -69,6 +70,7 @@ export function compileSpec(root: string, specFile: string, raw: Record<string, 
   checkReport(spec, deps, report);
   checkTemplateSafety(spec, report);
   checkDerivedIdentifiers(spec, report);
+  checkDagIds(spec, report);
   checkReadinessSql(spec, report);
   checkExpressionTests(spec, report);
   // Column names and types across models: every model's SQL has been analysed by now.

@@ -41,6 +41,7 @@ export const CODES = {
   DS1226: "corrections alert the engineers, but there is no sla",
   DS1227: "accepted value is not a literal of the column's type",
   DS1228: "column not selected by the model ref() reads",
+  DS1229: "pipeline id ends with the backfill DAG suffix",
   // 13xx: source drift, `gen build --against <conn>` (the spec against the live source catalogue)
   DS1301: "declared source table not found in the live database",
   DS1302: "declared source column not found in the live database",
@@ -95,6 +96,7 @@ export const DEFAULT_HINTS: Record<Code, string> = {
   DS1226: 'add an sla with engineers, or use corrections: "send"',
   DS1227: "give values of the column's type (a bigint column takes integers, a date column dates)",
   DS1228: "select the column in the referenced model, or read one it selects",
+  DS1229: "rename the pipeline: every pipeline also gets a DAG '<id>__backfill', so ids ending in '__backfill' are reserved",
   DS1301: "compare the spec with the live catalogue (`gen introspect`)",
   DS1302: "compare the spec with the live catalogue (`gen introspect`)",
   DS1303: "compare the spec with the live catalogue (`gen introspect`)",

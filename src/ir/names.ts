@@ -49,3 +49,11 @@ export const lowerNames = (): NamesIR => ({ env: { ...ENV_NAMES }, ...LAKE_LAYOU
 /** A layout pattern with its placeholders filled in (the rest left as written). */
 export const fillLayout = (pattern: string, values: { table?: string; pipeline?: string; ds?: string }): string =>
   pattern.replace(/\{(table|pipeline|ds)\}/g, (whole, key: "table" | "pipeline" | "ds") => values[key] ?? whole);
+
+/**
+ * Each pipeline's generated file also holds its one-pass backfill DAG, `<pipeline id>__backfill`
+ * (a range of report days in one run). A pipeline id may therefore not end with the suffix
+ * (DS1229): it could be, or clash with, another pipeline's backfill DAG.
+ */
+export const BACKFILL_DAG_SUFFIX = "__backfill";
+export const backfillDagId = (pipelineId: string): string => `${pipelineId}${BACKFILL_DAG_SUFFIX}`;
