@@ -5,7 +5,8 @@
  * longer has). Paused state and import errors come along: what an on-call engineer asks first.
  */
 import type { DeployManifest } from "../deploy/manifest.ts";
-import type { AirflowApi, ImportError } from "./airflow-api.ts";
+import { BACKFILL_DAG_SUFFIX } from "../ir/names.ts";
+import type { AirflowApi, ImportError, ParsedDag } from "./airflow-api.ts";
 
 export type AirflowState = "current" | "stale" | "missing" | "import error" | "orphaned";
 
@@ -30,8 +31,21 @@ export function errorLine(stackTrace: string): string {
   return stackTrace.trim().split("\n").filter((l) => l.trim()).pop()?.trim() ?? "import error";
 }
 
+/**
+ * A pipeline's file also holds its backfill DAG `<id>__backfill`; that DAG is reported with its
+ * pipeline (same file, same spec hash), not as a DAG of its own, when the pipeline is in the repo or
+ * Airflow parsed it too.
+ */
+function backfillOfAnother(d: ParsedDag, repo: DeployManifest, parsed: ReadonlySet<string>): boolean {
+  if (!d.dagId.endsWith(BACKFILL_DAG_SUFFIX)) return false;
+  const owner = d.dagId.slice(0, -BACKFILL_DAG_SUFFIX.length);
+  return Object.hasOwn(repo.pipelines, owner) || parsed.has(owner);
+}
+
 export async function airflowStatus(api: AirflowApi, repo: DeployManifest): Promise<AirflowStatus> {
-  const [dags, importErrors] = [await api.dags(), await api.importErrors()];
+  const [all, importErrors] = [await api.dags(), await api.importErrors()];
+  const parsedIds = new Set(all.map((d) => d.dagId));
+  const dags = all.filter((d) => !backfillOfAnother(d, repo, parsedIds));
   const hashes = new Map<string, string | null>();
   // A few at a time: one request per DAG, against an api-server that also serves the UI.
   for (let i = 0; i < dags.length; i += 4) {

@@ -11,7 +11,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "../../src/cli/main.ts";
 import { parseSpecHash, splitAirflowUrl } from "../../src/status/airflow-api.ts";
-import { errorLine } from "../../src/status/airflow-status.ts";
+import type { AirflowApi } from "../../src/status/airflow-api.ts";
+import { airflowStatus, errorLine } from "../../src/status/airflow-status.ts";
+import type { DeployManifest } from "../../src/deploy/manifest.ts";
 import { captureIo } from "./io.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -88,5 +90,23 @@ describe("reading what Airflow parsed", () => {
     expect(errorLine('Traceback (most recent call last):\n  File "x.py", line 1\nModuleNotFoundError: No module named \'dagspec_runtime\'\n')).toBe(
       "ModuleNotFoundError: No module named 'dagspec_runtime'",
     );
+  });
+
+  it("reports a pipeline's backfill DAG with its pipeline, not as an orphan", async () => {
+    // What the api-server lists for two generated files (each a pipeline and its backfill DAG), one
+    // of them no longer in the repo, and a DAG that is no dagspec pipeline's backfill.
+    const parsed = ["kept", "kept__backfill", "gone", "gone__backfill", "x__backfill"];
+    const api = {
+      base: "http://airflow",
+      dags: async () => parsed.map((dagId) => ({ dagId, isPaused: false, fileloc: `/dags/${dagId.replace(/__backfill$/, "")}.py`, relativeFileloc: null })),
+      importErrors: async () => [],
+      specHash: async (dagId: string) => (dagId.startsWith("x") ? null : "0123456789abcdef"),
+    } as unknown as AirflowApi;
+    const repo = { pipelines: { kept: { specHash: "0123456789abcdef" } } } as unknown as DeployManifest;
+    const { pipelines } = await airflowStatus(api, repo);
+    expect(pipelines.map((p) => [p.id, p.state])).toEqual([
+      ["gone", "orphaned"],
+      ["kept", "current"],
+    ]);
   });
 });

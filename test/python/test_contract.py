@@ -155,7 +155,8 @@ def test_a_dag_compiled_for_the_next_contract_fails_its_import(tmp_path: Path) -
         [sys.executable, "-c", code, str(dags)], capture_output=True, text=True, check=True
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    assert result["dags"] == ["daily_metrics_pipeline"]  # the file compiled for this contract
+    # The file compiled for this contract: the pipeline and its backfill DAG.
+    assert result["dags"] == ["daily_metrics_pipeline", "daily_metrics_pipeline__backfill"]
     (path, error), *rest = result["errors"].items()
     assert not rest and path.endswith("dags/daily_metrics_pipeline.py")
     assert "ContractVersionError" in error

@@ -49,7 +49,7 @@ def test_a_deployed_folder_is_what_airflow_and_the_runtime_expect(
 
     bag = dagbag(home / "dags")
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == ["daily_metrics_pipeline"]
+    assert sorted(bag.dag_ids) == ["daily_metrics_pipeline", "daily_metrics_pipeline__backfill"]
 
     monkeypatch.delenv("DAGSPEC_DBT_ROOT", raising=False)
     project = Path(dbt_project_dir(load_pipeline(config_of(dag_file)), str(dag_file)))

@@ -2,7 +2,8 @@
 
 Every committed generated DAG (the repository's generated/ and every golden case's expected/)
 imports in Airflow's DagBag with no import errors and has the tasks, dependencies and deadlines its
-spec implies (read from `gen build --emit-ir`); ruff (AIR rules included) is clean on it; and
+spec implies (read from `gen build --emit-ir`), and beside it, from the same file, its one-pass
+backfill DAG `<id>__backfill`; ruff (AIR rules included) is clean on it; and
 `dbt parse` accepts every generated dbt project on both targets.
 """
 
@@ -13,11 +14,13 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from dagspec_runtime.days import day_bounds
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -54,7 +57,7 @@ def test_dags_import_with_the_tasks_the_spec_implies(root: Path, tree: Path) -> 
     bag = dagbag(tree / "dags")
     assert bag.import_errors == {}
     pipelines = emit_ir(root)
-    assert sorted(bag.dag_ids) == sorted(p["id"] for p in pipelines)
+    assert sorted(bag.dag_ids) == sorted(dag_id for p in pipelines for dag_id in (p["id"], backfill_id(p)))
     for ir in pipelines:
         dag = bag.dags[ir["id"]]
         assert sorted(dag.task_ids) == sorted(t["id"] for t in ir["tasks"])
@@ -87,6 +90,62 @@ def test_dags_import_with_the_tasks_the_spec_implies(root: Path, tree: Path) -> 
                 f"        {line}" if line else line for line in ir["source"]["readinessSql"].split("\n")
             ).strip()
         )
+
+
+def backfill_id(ir: dict) -> str:
+    return f"{ir['id']}__backfill"
+
+
+@pytest.mark.parametrize(("root", "tree"), TREES, ids=TREE_IDS)
+def test_each_file_holds_the_pipelines_one_pass_backfill_dag(root: Path, tree: Path) -> None:
+    bag = dagbag(tree / "dags")
+    for ir in emit_ir(root):
+        daily, dag = bag.dags[ir["id"]], bag.dags[backfill_id(ir)]
+        assert dag.fileloc == daily.fileloc
+        assert [(t.task_id, sorted(t.upstream_task_ids)) for t in dag.tasks] == [
+            ("wait_for_source", []),
+            ("extract_days", ["wait_for_source"]),
+            ("build_days", ["extract_days"]),
+        ]
+        assert type(dag.get_task("extract_days")).__name__ == "ExtractDaysOperator"
+        assert type(dag.get_task("build_days")).__name__ == "BuildDaysOperator"
+        # Triggered only, one range at a time, never judged against the daily SLA.
+        assert not dag.timetable.can_be_scheduled and not dag.catchup and dag.max_active_runs == 1
+        assert dag.deadline is None and dag.start_date == daily.start_date
+        assert dag.owner == ir["owner"] and dag.default_args["retries"] == ir["schedule"]["retries"]
+        assert dag.on_failure_callback is not None and dag.default_args["on_failure_callback"] is not None
+        assert sorted(dag.tags) == sorted({*ir["tags"], "backfill"})
+        assert dag.doc_md and ir["specHash"] in dag.doc_md and ir["id"] in dag.description
+        for name in ("first_day", "last_day"):
+            schema = dag.params.get_param(name).schema
+            assert (schema["type"], schema["format"]) == ("string", "date"), name
+        # The daily readiness query, conn and timing, over the range's window.
+        sensor, daily_sensor = dag.get_task("wait_for_source"), daily.get_task("wait_for_source")
+        for attr in ("conn_id", "sql", "mode", "poke_interval", "timeout"):
+            assert getattr(sensor, attr) == getattr(daily_sensor, attr), attr
+        assert sensor.parameters == {k: f"{{{{ dagspec_range(params)['{k}'] }}}}" for k in sensor.parameters}
+        assert sorted(sensor.parameters) == sorted(daily_sensor.parameters)
+        # The range across a clock change (in the US zones): the daily window's bounds, first to last day.
+        dagspec_range = dag.user_defined_macros["dagspec_range"]
+        window = dagspec_range({"first_day": "2026-03-07", "last_day": "2026-03-09"})
+        first, last = date(2026, 3, 7), date(2026, 3, 9)
+        tz = ir["schedule"]["timezone"]
+        assert window == {
+            "report_day": "2026-03-09",
+            "day_start": day_bounds(first, tz)[0].isoformat(),
+            "day_end": day_bounds(last, tz)[1].isoformat(),
+            "first_day": "2026-03-07",
+            "last_day": "2026-03-09",
+        }
+        # Rendered as the task runner renders them: the range comes from the run's params.
+        params = {"first_day": "2026-03-07", "last_day": "2026-03-09"}
+        for task_id in ("wait_for_source", "extract_days", "build_days"):
+            task = dag.get_task(task_id).prepare_for_execution()
+            task.render_template_fields({"params": params}, jinja_env=dag.get_template_env())
+            if task_id == "wait_for_source":
+                assert task.parameters == {k: window[k] for k in task.parameters}
+            else:
+                assert (task.first_day, task.last_day) == ("2026-03-07", "2026-03-09"), task_id
 
 
 def test_ruff_is_clean_on_generated_python() -> None:

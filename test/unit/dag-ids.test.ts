@@ -52,10 +52,12 @@ describe("DS1229: pipeline ids and the backfill DAGs", () => {
     expect(e.map((x) => x.split(":")[0])).toEqual(["specs/p0.pipeline.ts DS1229 id"]);
   });
 
-  it("accepts ids that only look alike", async () => {
+  it("accepts ids that only look alike, and emits each pipeline's backfill DAG", async () => {
     const { result, errors: e } = await errors(["live_backfill", "backfill__x", "metrics"]);
     expect(e).toEqual([]);
     const dags = [...result.files.keys()].filter((f) => f.startsWith("dags/")).sort();
     expect(dags).toEqual(["dags/backfill__x.py", "dags/live_backfill.py", "dags/metrics.py"]);
+    const metrics = result.files.get("dags/metrics.py") ?? "";
+    expect(metrics.match(/^ {4}dag_id=.*$/gm)).toEqual(['    dag_id="metrics",', '    dag_id="metrics__backfill",']);
   });
 });

@@ -1,10 +1,14 @@
-/** Emits `dags/<pipeline_id>.py`: builds the view model, the template lays it out. */
+/**
+ * Emits `dags/<pipeline_id>.py`, the pipeline's daily DAG and its one-pass backfill DAG
+ * (backfill-dag.ts): builds the view model, the template lays it out.
+ */
 import { CONTRACT_VERSION } from "../../ir/contract.ts";
 import type { PipelineIR } from "../../ir/types.ts";
 import { hashComment } from "../header.ts";
 import { PY_LINE_LENGTH, pyDocBody, pyLiteral, pyStr, pyWrappedStr } from "../python.ts";
 import { render } from "../templates.ts";
 import { wrapText } from "../text.ts";
+import { BACKFILL_OPERATORS, backfillDag } from "./backfill-dag.ts";
 import { docMd } from "./doc-md.ts";
 import { deadlineKwargs, pipelineConfig } from "./pipeline-config.ts";
 import { dependencyCode, operatorImports, taskCode } from "./task-code.ts";
@@ -28,13 +32,14 @@ function fromImport(module: string, names: readonly string[]): string {
 
 export function emitDag(ir: PipelineIR): string {
   const [y, m, d] = ir.schedule.startDate.split("-").map(Number);
-  const sdk = ir.sla ? ["AsyncCallback", "CronTriggerTimetable", "DeadlineAlert", "DeadlineReference"] : ["CronTriggerTimetable"];
+  // Sorted as ruff's isort sorts them: the constant DAG first, then the classes.
+  const sdk = ["DAG", ...(ir.sla ? ["AsyncCallback", "CronTriggerTimetable", "DeadlineAlert", "DeadlineReference"] : ["CronTriggerTimetable"]), "Param"];
   const lag = ir.schedule.reportLagDays;
   return render("airflow/dag.py.hbs", {
     header: hashComment(ir),
     docstring: wrapText(pyDocBody(`${ir.id}: ${ir.description}`), 100),
-    sdkImports: sdk.join(", "),
-    operatorImport: fromImport("dagspec_runtime.operators", operatorImports(ir.tasks)),
+    sdkImport: fromImport("airflow.sdk", sdk),
+    operatorImport: fromImport("dagspec_runtime.operators", [...operatorImports(ir.tasks), ...Object.values(BACKFILL_OPERATORS)].sort()),
     config: pyLiteral(pipelineConfig(ir), 0, "CONFIG = ".length),
     contractVersion: CONTRACT_VERSION,
     docMd: wrapText(pyDocBody(docMd(ir)), 100),
@@ -53,6 +58,7 @@ export function emitDag(ir: PipelineIR): string {
     deadlines: deadlines(ir),
     tasks: ir.tasks.map((t) => ({ code: taskCode(ir, t) })),
     chain: dependencyCode(ir.tasks),
+    backfill: backfillDag(ir),
   });
 }
 

@@ -65,10 +65,11 @@ export function operatorImports(tasks: readonly TaskIR[]): string[] {
 }
 
 /**
- * A dagspec operator bound to the compiled pipeline; its report day is the operator's default
- * template (the DAG's `dagspec_window` macro), and `doc_md` is what Airflow shows as the task's docs.
+ * A dagspec operator bound to the compiled pipeline; its day is the operator's default template (the
+ * daily DAG's `dagspec_window` macro, the backfill DAG's range params), and `doc_md` is what Airflow
+ * shows as the task's docs.
  */
-function operatorTask(id: string, operator: string, doc: string): string {
+export function operatorTask(id: string, operator: string, doc: string): string {
   return [
     `${id} = ${operator}(`,
     `    task_id=${pyStr(id)},`,
@@ -81,33 +82,41 @@ function operatorTask(id: string, operator: string, doc: string): string {
     .join("\n");
 }
 
+/**
+ * The readiness sensor. `window` is the Jinja call that gives the run's window (`report_day`,
+ * `day_start`, `day_end`): the daily DAG's `dagspec_window(logical_date)`, the backfill DAG's
+ * `dagspec_range(params)` (see dag.py.hbs); everything else is the spec's.
+ */
+export function sensorCode(ir: PipelineIR, id: string, window: string, doc: string): string {
+  const param = (k: string) => `{{ ${window}[${pyStr(k).replace(/"/g, "'")}] }}`;
+  const params = pyLiteral({ report_day: param("report_day"), day_start: param("day_start"), day_end: param("day_end") }, 8, "parameters=".length, 1);
+  const sql = pyDocBody(ir.source.readinessSql)
+    .split("\n")
+    .map((l) => (l ? `        ${l}` : l));
+  return [
+    `${id} = SqlSensor(`,
+    `    task_id=${pyStr(id)},`,
+    `    conn_id=${pyStr(ir.source.connId)},`,
+    `    sql="""`,
+    ...sql,
+    `    """,`,
+    `    parameters=${params},`,
+    `    mode="reschedule",`,
+    `    poke_interval=${ir.source.pokeIntervalSeconds},`,
+    `    timeout=${ir.source.timeoutSeconds},`,
+    ...docString(doc, "    ", 'doc_md="""').slice(0, -1),
+    `    """,`,
+    `)`,
+  ]
+    .map((l) => (l.startsWith("        ") ? l : BODY + l))
+    .join("\n");
+}
+
 export function taskCode(ir: PipelineIR, task: TaskIR): string {
   const doc = taskDoc(ir, task);
   switch (task.kind) {
-    case "wait_for_source": {
-      const window = (k: string) => `{{ dagspec_window(logical_date)[${pyStr(k).replace(/"/g, "'")}] }}`;
-      const params = pyLiteral({ report_day: window("report_day"), day_start: window("day_start"), day_end: window("day_end") }, 8, "parameters=".length, 1);
-      const sql = pyDocBody(ir.source.readinessSql)
-        .split("\n")
-        .map((l) => (l ? `        ${l}` : l));
-      return [
-        `${task.id} = SqlSensor(`,
-        `    task_id=${pyStr(task.id)},`,
-        `    conn_id=${pyStr(ir.source.connId)},`,
-        `    sql="""`,
-        ...sql,
-        `    """,`,
-        `    parameters=${params},`,
-        `    mode="reschedule",`,
-        `    poke_interval=${ir.source.pokeIntervalSeconds},`,
-        `    timeout=${ir.source.timeoutSeconds},`,
-        ...docString(doc, "    ", 'doc_md="""').slice(0, -1),
-        `    """,`,
-        `)`,
-      ]
-        .map((l) => (l.startsWith("        ") ? l : BODY + l))
-        .join("\n");
-    }
+    case "wait_for_source":
+      return sensorCode(ir, task.id, "dagspec_window(logical_date)", doc);
     case "extract":
     case "load_raw":
     case "dbt_build":

@@ -9,18 +9,20 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.common.sql.sensors.sql import SqlSensor
-from airflow.sdk import DAG, CronTriggerTimetable
+from airflow.sdk import DAG, CronTriggerTimetable, Param
 
 # dagspec's runtime: the dagspec-runtime package installed beside Airflow (airflow/runtime in the repo).
 from dagspec_runtime.alerts import failure_alert, run_failure_alert
 from dagspec_runtime.contract import load_pipeline
 from dagspec_runtime.operators import (
+    BuildDaysOperator,
     DbtBuildOperator,
+    ExtractDaysOperator,
     ExtractOperator,
     PublishReportOperator,
     PublishTablesOperator,
 )
-from dagspec_runtime.runinfo import window
+from dagspec_runtime.runinfo import range_window, window
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
 # contract 3. Connections are referenced by id only; credentials live in Airflow connections.
@@ -255,3 +257,125 @@ with DAG(
     )
 
     wait_for_source >> extract >> dbt_build >> publish_tables >> publish_report
+
+BACKFILL_DOC_MD = """
+# a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx__backfill
+
+Reprocesses a range of report days of `a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx` in
+one run, where a backfill of the daily DAG makes one run per day. Trigger it with `gen airflow
+backfill a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx --from <first day> --to <last day>
+--one-pass`, or from the trigger form (`first_day`, `last_day`: local calendar days in
+America/Argentina/Buenos_Aires).
+
+## What a run does
+1. `wait_for_source`: the daily readiness query, for the range (through the end of its last day).
+2. `extract_days`: one consistent snapshot of the source; the days' extracts run from it in parallel
+   into the lake.
+3. `build_days`: each day in order: one `dbt build` of the audit schema on the warm dbt server,
+   gated by the daily DAG's 2 error-severity tests; publishes the audited marts (constructor); the
+   report, archived under
+   `reports/a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx/ds=<day>/`, not emailed (the
+   spec's `report.emailBackfills`, as in a backfill). A day whose gate fails publishes nothing and
+   the days after it go on; the run fails at the end naming the failed days.
+
+One run at a time. No SLA: the deadline alerts belong to the daily DAG
+`a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx`, whose docs show the pipeline's lineage.
+
+## Source
+Compiled by dagspec from `specs/names.pipeline.ts` (spec hash `d26d43f7aab113d7`). Edit the spec,
+not this file.
+"""
+
+# The same pipeline over a range of report days in one run: one snapshot for every day's extract,
+# then the days built, gated and published in order.
+with DAG(
+    dag_id="a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx__backfill",
+    description=(
+        "a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx: reprocess a range of report "
+        "days in one run (gen airflow backfill --one-pass)."
+    ),
+    doc_md=BACKFILL_DOC_MD,
+    # Runs only when triggered with a range: `gen airflow backfill --one-pass`, or the trigger form.
+    schedule=None,
+    start_date=pendulum.datetime(2999, 12, 1, tz="America/Argentina/Buenos_Aires"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["backfill"],
+    params={
+        "first_day": Param(
+            type="string",
+            format="date",
+            title="First report day",
+            description=(
+                "The first report day to reprocess (YYYY-MM-DD, a local calendar day in "
+                "America/Argentina/Buenos_Aires)."
+            ),
+        ),
+        "last_day": Param(
+            type="string",
+            format="date",
+            title="Last report day",
+            description=(
+                "The last report day to reprocess, inclusive (YYYY-MM-DD, a local calendar day in "
+                "America/Argentina/Buenos_Aires); on or after the first."
+            ),
+        ),
+    },
+    default_args={
+        "owner": "data",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "on_failure_callback": failure_alert(PIPELINE),
+    },
+    on_failure_callback=run_failure_alert(PIPELINE),
+    # The range's window: report_day is its last day; day_start and day_end span all of its days.
+    user_defined_macros={
+        "dagspec_range": lambda params: range_window(PIPELINE, params["first_day"], params["last_day"]),
+    },
+) as backfill_dag:
+    wait_for_source = SqlSensor(
+        task_id="wait_for_source",
+        conn_id="an.airflow-connection_id.of.the.longest.allowed.length.eighty.characters.xxxxxxx",
+        sql="""
+        select
+            100 % % 7 = 2
+            and %(day_start)s::timestamptz < %(day_end)s::timestamptz
+        """,
+        parameters={
+            "report_day": "{{ dagspec_range(params)['report_day'] }}",
+            "day_start": "{{ dagspec_range(params)['day_start'] }}",
+            "day_end": "{{ dagspec_range(params)['day_end'] }}",
+        },
+        mode="reschedule",
+        poke_interval=300,
+        timeout=7200,
+        doc_md="""Waits (reschedule mode, holding no worker slot) until the readiness query on connection
+        `an.airflow-connection_id.of.the.longest.allowed.length.eighty.characters.xxxxxxx` returns
+        true for the range: `report_day` is its last day, `day_start` the start of its first day,
+        `day_end` the end of its last; fails the run after 120 minutes.
+        """,
+    )
+
+    extract_days = ExtractDaysOperator(
+        task_id="extract_days",
+        pipeline=PIPELINE,
+        doc_md="""Copies every day of the range from one consistent snapshot of
+        `an.airflow-connection_id.of.the.longest.allowed.length.eighty.characters.xxxxxxx` into the
+        lake as Parquet, the days' extracts in parallel, each table as the daily `extract` takes it;
+        atomically per partition.
+        """,
+    )
+
+    build_days = BuildDaysOperator(
+        task_id="build_days",
+        pipeline=PIPELINE,
+        doc_md="""Each day of the range in order: one `dbt build` of the audit schema on the warm dbt server,
+        gated by the daily DAG's 2 error-severity tests; publishes the audited marts (constructor);
+        the report, archived under
+        `reports/a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx/ds=<day>/`, not emailed
+        (the spec's `report.emailBackfills`, as in a backfill). A day whose gate fails publishes
+        nothing and the next days go on; the task fails at the end naming the failed days.
+        """,
+    )
+
+    wait_for_source >> extract_days >> build_days
