@@ -24,6 +24,9 @@ const USAGE = `usage: gen airflow up|down|status|cli <airflow args>
   gen airflow cli ...  the airflow command against the stack, e.g. gen airflow cli dags list
   gen airflow backfill <pipeline_id> --from DAY --to DAY [--reprocess] [--print]
                        reprocess report days: exact logical dates, the spec's max_active_runs
+  gen airflow backfill <pipeline_id> --from DAY --to DAY --one-pass [--print]
+                       the same days in one run of <pipeline_id>__backfill: one snapshot, then
+                       each day built and gated in order
 
 With --docker, the same commands drive the dockerised Airflow (CeleryExecutor workers):
 ${DOCKER_USAGE.replace(/^usage: .*\n\n/, "")}`;

@@ -33,6 +33,28 @@ describe("gen airflow", () => {
     expect(await run(["airflow", "up", "--now"], i)).toBe(2);
   });
 
+  it("backfill --print: the daily DAG's backfill as before, or with --one-pass one run of <id>__backfill", async () => {
+    const days = ["airflow", "backfill", "daily_metrics_pipeline", "--from", "2026-10-27", "--to", "2026-11-25"];
+    const daily = io();
+    expect(await run([...days, "--print"], daily.io)).toBe(0);
+    expect(daily.out.stdout).toBe(
+      "report days 2026-10-27..2026-11-25 -> airflow backfill create --dag-id daily_metrics_pipeline " +
+        "--from-date 2026-10-28T06:00:00-04:00 --to-date 2026-11-26T06:00:00-05:00 --max-active-runs 4\n",
+    );
+    const onePass = io();
+    expect(await run([...days, "--one-pass", "--print"], onePass.io)).toBe(0);
+    expect(onePass.out.stdout).toBe(
+      "report days 2026-10-27..2026-11-25 -> airflow dags trigger daily_metrics_pipeline__backfill " +
+        `--conf '{"first_day":"2026-10-27","last_day":"2026-11-25"}'\n`,
+    );
+    const both = io();
+    expect(await run([...days, "--one-pass", "--reprocess"], both.io)).toBe(2);
+    expect(both.out.stderr).toMatch(/DS2001: --reprocess is for a backfill of the daily DAG; --one-pass reprocesses every day/);
+    const usage = io();
+    expect(await run(["airflow", "backfill", "daily_metrics_pipeline", "--one-pass"], usage.io)).toBe(2);
+    expect(usage.out.stderr).toContain("[--reprocess | --one-pass] [--print]");
+  });
+
   it("passes the tool's output and exit code through", async () => {
     const home = mkdtempSync(join(tmpdir(), "dagspec-stack-"));
     process.env.DAGSPEC_STACK_HOME = join(home, "none");

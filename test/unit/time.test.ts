@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backfillArgs, logicalDateFor } from "../../src/cli/airflow-backfill.ts";
+import { backfillArgs, logicalDateFor, onePassArgs } from "../../src/cli/airflow-backfill.ts";
 import { parseDailyCron } from "../../src/time/cron.ts";
 import { addDays, localToUtc, offsetMinutes } from "../../src/time/zone.ts";
 
@@ -59,6 +59,12 @@ describe("backfill dates", () => {
       "backfill", "create", "--dag-id", "p",
       "--from-date", "2026-11-24T06:00:00-05:00", "--to-date", "2026-11-26T06:00:00-05:00",
       "--max-active-runs", "4", "--reprocess-behavior", "completed",
+    ]);
+  });
+
+  it("one pass: triggers the pipeline's backfill DAG with the report days as its params", () => {
+    expect(onePassArgs({ id: "p" }, "2026-10-27", "2026-11-25")).toEqual([
+      "dags", "trigger", "p__backfill", "--conf", '{"first_day":"2026-10-27","last_day":"2026-11-25"}',
     ]);
   });
 });
