@@ -71,6 +71,15 @@ def test_one_pass_missing_is_not_available_and_not_measured() -> None:
     assert bc.target(report).endswith("not measured")
 
 
+def test_the_one_pass_dag_is_found_in_the_pipelines_generated_file(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    assert bc.BackfillBench.one_pass_available(repo / "generated")
+    (tmp_path / "dags").mkdir()
+    daily_only = f'with DAG(dag_id="{bc.PIPELINE}") as dag:\n'
+    (tmp_path / "dags" / f"{bc.PIPELINE}.py").write_text(daily_only)
+    assert not bc.BackfillBench.one_pass_available(tmp_path)
+
+
 def test_a_quarter_of_the_time_with_the_same_rows_is_met() -> None:
     report = _report([_contender(bc.TODAY, 600.0, _kpis()), _contender(bc.ONE, 150.0, _kpis())], True)
     assert bc.target(report).endswith(": met")
