@@ -268,11 +268,7 @@ class BackfillBench:
             self.rest = Rest(settings.url, "admin", password)
             dags = [PIPELINE] + ([ONE_PASS] if self.one_pass_available(generated) else [])
             for dag in dags:
-                wait_for(
-                    f"the dag-processor to parse {dag}",
-                    lambda d=dag: self.rest.status(f"/dags/{d}") == 200,
-                    180,
-                )
+                wait_for(f"the dag-processor to parse {dag}", lambda d=dag: self.parsed(d), 180)
             self.facts["stack"] = {
                 "up_s": round(up_s, 1),
                 "ready_s": round(time.monotonic() - t, 1),
@@ -289,6 +285,16 @@ class BackfillBench:
             for f in settings.log_dir.glob("*.log"):
                 shutil.copy(f, logs / f.name)
             postgres.drop(metadata_db)
+
+    def parsed(self, dag_id: str) -> bool:
+        """Whether the DAG is in the API; a DAG file that failed to import fails the bench at once."""
+        if self.rest.status(f"/dags/{dag_id}") == 200:
+            return True
+        errors = self.rest.get("/importErrors")["import_errors"]
+        mine = [e for e in errors if Path(e["filename"]).stem == dag_id]
+        if mine:
+            raise RuntimeError(f"the DAG file of {dag_id} does not import:\n{mine[0]['stack_trace']}")
+        return False
 
     @staticmethod
     def one_pass_available(generated: Path) -> bool:
