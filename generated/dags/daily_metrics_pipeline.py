@@ -396,6 +396,9 @@ with DAG(
     start_date=pendulum.datetime(2026, 9, 1, tz="America/New_York"),
     catchup=False,
     max_active_runs=1,
+    # Unpaused from the start: with no schedule it runs only when triggered, and a triggered range
+    # must not wait until someone unpauses it.
+    is_paused_upon_creation=False,
     tags=["backfill", "executive", "kpi"],
     params={
         "first_day": Param(

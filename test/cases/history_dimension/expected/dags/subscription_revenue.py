@@ -298,6 +298,9 @@ with DAG(
     start_date=pendulum.datetime(2026, 3, 1, tz="Europe/Paris"),
     catchup=False,
     max_active_runs=1,
+    # Unpaused from the start: with no schedule it runs only when triggered, and a triggered range
+    # must not wait until someone unpauses it.
+    is_paused_upon_creation=False,
     tags=["backfill"],
     params={
         "first_day": Param(
