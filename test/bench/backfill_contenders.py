@@ -11,9 +11,10 @@ same); the lake is the stack's local folder and the warehouse its DuckDB file.
 
 Each contender starts from an empty lake and warehouse (both are wiped before it, and the daily
 DAG's earlier runs deleted, so ``backfill create`` has every day to run) and is timed from the
-command until Airflow says it is done: today's way from ``backfill create`` (the CLI command
+command until Airflow says it is done: today's way from ``airflow backfill create`` (the CLI command
 ``gen airflow backfill`` runs, with the arguments it prints) until the REST API shows the backfill
-completed; one pass from the trigger until its DAG run ends. The stack's start-up is timed apart.
+completed; one pass from ``airflow dags trigger <id>__backfill --conf`` (what ``gen airflow backfill
+--one-pass`` runs) until its DAG run ends. The stack's start-up is timed apart.
 Rounds (``--backfill-reps``) alternate the order; the first round runs one pass first, so the
 warm dbt server's start (a few seconds: the first build on a worker) falls on it.
 After each contender the section reads the KPI rows ``fct_daily_metrics`` published for the 30 days
@@ -211,18 +212,23 @@ class BackfillBench:
             raise RuntimeError(f"gen build failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
         return generated
 
-    def backfill_args(self) -> list[str]:
-        """What ``gen airflow backfill`` runs for the report days (it prints them with --print)."""
+    def backfill_args(self, *extra: str) -> list[str]:
+        """What ``gen airflow backfill [--one-pass]`` runs for the report days (it prints them with
+        --print, quoted for a shell)."""
+        import shlex
+
         out = subprocess.run(
             ["node", "bin/gen.js", "airflow", "backfill", PIPELINE, "--from", self.first, "--to", self.last,
-             "--print"],
+             *extra, "--print"],
             cwd=REPO, capture_output=True, text=True,
         )  # fmt: skip
         marker = " -> airflow "
         line = next((x for x in out.stdout.splitlines() if marker in x), None)
         if out.returncode != 0 or line is None:
-            raise RuntimeError(f"gen airflow backfill --print failed:\n{out.stdout}\n{out.stderr}")
-        return line.split(marker, 1)[1].split()
+            raise RuntimeError(
+                f"gen airflow backfill {' '.join(extra)} --print failed:\n{out.stdout}\n{out.stderr}"
+            )
+        return shlex.split(line.split(marker, 1)[1])
 
     @contextlib.contextmanager
     def stack(self, generated: Path):  # type: ignore[no-untyped-def]
@@ -287,13 +293,13 @@ class BackfillBench:
             postgres.drop(metadata_db)
 
     def parsed(self, dag_id: str) -> bool:
-        """Whether the DAG is in the API; a DAG file that failed to import fails the bench at once."""
+        """Whether the DAG is in the API; a DAG file that failed to import (the dags folder holds the
+        pipeline's file alone) fails the bench at once."""
         if self.rest.status(f"/dags/{dag_id}") == 200:
             return True
         errors = self.rest.get("/importErrors")["import_errors"]
-        mine = [e for e in errors if Path(e["filename"]).stem == dag_id]
-        if mine:
-            raise RuntimeError(f"the DAG file of {dag_id} does not import:\n{mine[0]['stack_trace']}")
+        if errors:
+            raise RuntimeError(f"{errors[0]['filename']} does not import:\n{errors[0]['stack_trace']}")
         return False
 
     @staticmethod
@@ -351,30 +357,29 @@ class BackfillBench:
             "tasks": task_breakdown(self.rest, PIPELINE, [r["dag_run_id"] for r in runs]),
         }
 
-    def one_pass(self) -> dict[str, Any]:
-        run_id = f"bench_{uuid.uuid4().hex[:8]}"
+    def one_pass(self, args: list[str]) -> dict[str, Any]:
+        before = {r["dag_run_id"] for r in self.rest.runs(ONE_PASS)}
         started = time.monotonic()
-        self.rest.request(
-            "POST",
-            f"/dags/{ONE_PASS}/dagRuns",
-            {
-                "dag_run_id": run_id,
-                "logical_date": None,
-                "conf": {"first_day": self.first, "last_day": self.last},
-            },
-        )
+        out = self.native.airflow(*args, timeout=300)
+        cli_s = time.monotonic() - started
+        if out.returncode != 0:
+            raise RuntimeError(
+                f"airflow {shlex_join(args)} failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+            )
 
         def ended() -> dict[str, Any] | None:
-            run = self.rest.get(f"/dags/{ONE_PASS}/dagRuns/{run_id}")
-            return run if run["state"] in ("success", "failed") else None
+            new = [r for r in self.rest.runs(ONE_PASS) if r["dag_run_id"] not in before]
+            return new[0] if new and new[0]["state"] in ("success", "failed") else None
 
         run = wait_for(f"the {ONE_PASS} run to end", ended, TIMEOUT_S, every=1)
         wall = time.monotonic() - started
+        run_id = run["dag_run_id"]
         span = None
         if run["start_date"] and run["end_date"]:
             span = (_parse_time(run["end_date"]) - _parse_time(run["start_date"])).total_seconds()  # type: ignore[operator]
         return {
             "wall_s": round(wall, 1),
+            "cli_s": round(cli_s, 1),
             "runs_span_s": round(span, 1) if span is not None else None,
             "dag_runs": 1,
             "failed_runs": [] if run["state"] == "success" else [(run_id, run["state"])],
@@ -388,13 +393,14 @@ class BackfillBench:
         t = time.monotonic()
         generated = self.compile()
         self.log(f"  gen build into scratch in {time.monotonic() - t:.1f}s")
-        args = self.backfill_args()
         available = self.one_pass_available(generated)
+        args = {TODAY: self.backfill_args(), ONE: self.backfill_args("--one-pass") if available else []}
+        gen = f"node bin/gen.js airflow backfill {PIPELINE} --from {self.first} --to {self.last}"
         shown = {
-            TODAY: f"node bin/gen.js airflow backfill {PIPELINE} --from {self.first} --to {self.last} "
-            f"(runs: airflow {' '.join(args)})",
-            ONE: f"POST /api/v2/dags/{ONE_PASS}/dagRuns "
-            f'{{"conf": {{"first_day": "{self.first}", "last_day": "{self.last}"}}}}',
+            TODAY: f"{gen} (runs: airflow {shlex_join(args[TODAY])})",
+            ONE: f"{gen} --one-pass (runs: airflow {shlex_join(args[ONE])})"
+            if available
+            else f"{gen} --one-pass",
         }
         samples: dict[str, list[dict[str, Any]]] = {TODAY: [], ONE: []}
         with self.stack(generated):
@@ -407,7 +413,7 @@ class BackfillBench:
                 order = names[rep % len(names) :] + names[: rep % len(names)]
                 for name in order:
                     self.fresh()
-                    sample = self.todays_way(args) if name == TODAY else self.one_pass()
+                    sample = self.todays_way(args[TODAY]) if name == TODAY else self.one_pass(args[ONE])
                     sample["kpis"] = published(self.warehouse, self.first, self.last)
                     sample["matches_source"] = _matches(sample["kpis"], oracle)
                     samples[name].append(sample)
@@ -483,6 +489,12 @@ class BackfillBench:
             "same_kpis": same,
             "contenders": results,
         }
+
+
+def shlex_join(args: list[str]) -> str:
+    import shlex
+
+    return shlex.join(args)
 
 
 def _median(values: Any) -> float | None:
