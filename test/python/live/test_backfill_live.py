@@ -198,3 +198,97 @@ def test_backfilling_the_range_again_changes_nothing(live_stack: LiveStack, back
     assert _changed(files, _lake_files(live_stack)) == {}
     assert live_stack.emails(DAG) == []
     assert len(live_stack.pagerduty_events()) == events
+
+
+# -- the one-pass backfill (the `<id>__backfill` DAG) over the same range -------------------------
+
+ONE_PASS = f"{DAG}__backfill"
+
+
+def _one_pass(stack: LiveStack, first: date, last: date) -> dict[str, Any]:
+    """``gen airflow backfill --one-pass``: a run of the backfill DAG for the range; waits until it ends."""
+    before = {r["dag_run_id"] for r in stack.runs(ONE_PASS)}
+    conf = json.dumps({"first_day": first.isoformat(), "last_day": last.isoformat()})
+    out = stack.cli("dags", "trigger", ONE_PASS, "--conf", conf)
+    assert out.returncode == 0, f"{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+
+    def ended() -> dict[str, Any] | None:
+        new = [r for r in stack.runs(ONE_PASS) if r["dag_run_id"] not in before]
+        return new[0] if new and new[0]["state"] in ("success", "failed") else None
+
+    return wait_for(f"the one-pass backfill of {first}..{last} to end", ended, timeout=300, every=2)
+
+
+def test_one_pass_over_the_same_range_changes_nothing(live_stack: LiveStack, backfilled: dict) -> None:
+    """Every day of the range again in one run: the partitions, reports and published rows that
+    Airflow's backfill (one run per day) left, byte for byte, and nobody e-mailed or paged."""
+    files, rows, events = _lake_files(live_stack), _published(live_stack), len(live_stack.pagerduty_events())
+    days = backfilled["days"]
+    started = time.monotonic()
+    run = _one_pass(live_stack, days[0], days[-1])
+    live_stack.timings["one_pass_3_days_s"] = round(time.monotonic() - started, 1)
+    states = live_stack.task_states(ONE_PASS, run["dag_run_id"])
+    assert run["state"] == "success", states
+    assert states == {"wait_for_source": "success", "extract_days": "success", "build_days": "success"}
+    assert _changed(files, _lake_files(live_stack)) == {}
+    assert _published(live_stack) == rows
+    assert live_stack.emails(DAG) == []
+    assert len(live_stack.pagerduty_events()) == events
+
+
+def test_one_pass_a_day_failing_its_gate_publishes_nothing_and_the_others_go_on(
+    live_stack: LiveStack, backfilled: dict
+) -> None:
+    """A negative order (the seed's assert_positive_revenue gate) on the middle day: that day keeps
+    what was published before, the days around it are published, the run fails and pages once for it."""
+    days = backfilled["days"]
+    bad = days[1]
+    rows = _published(live_stack)
+    with psycopg.connect(live_stack.sources[DAG], autocommit=True) as conn:
+        conn.execute(
+            """
+            insert into app.orders (id, user_id, amount, status, created_at, updated_at)
+            select max(o.id) + 1, min(o.user_id), -100.00, 'paid', t.noon, t.noon
+            from app.orders as o,
+                (select ((%(day)s::date)::timestamp + interval '12 hours') at time zone %(tz)s as noon) as t
+            group by t.noon
+            """,
+            {"day": bad, "tz": TIMEZONE},
+        )
+    try:
+        run = _one_pass(live_stack, days[0], days[-1])
+    finally:
+        with psycopg.connect(live_stack.sources[DAG], autocommit=True) as conn:
+            conn.execute("delete from app.orders where amount = -100.00")
+    states = live_stack.task_states(ONE_PASS, run["dag_run_id"])
+    assert run["state"] == "failed"
+    assert states == {"wait_for_source": "success", "extract_days": "success", "build_days": "failed"}
+    # The task went on past the bad day: its XCom "days" says how each day ended.
+    xcom = live_stack.get(
+        f"/dags/{ONE_PASS}/dagRuns/{run['dag_run_id']}/taskInstances/build_days/xcomEntries/days"
+    )
+    assert xcom.status_code == 200, xcom.text
+    outcome = xcom.json()["value"]
+    outcome = json.loads(outcome) if isinstance(outcome, str) else outcome
+    assert {ds: o["status"] for ds, o in outcome.items()} == {
+        days[0].isoformat(): "published",
+        bad.isoformat(): "gate failed",
+        days[2].isoformat(): "published",
+    }
+    # The bad day's new numbers never reached the published table; the other days were re-published.
+    assert _published(live_stack) == rows
+    gate = json.loads((_lake(live_stack) / "reports" / DAG / f"ds={bad}" / "dbt" / "gate.json").read_text())
+    assert gate["status"] == "failed"
+    assert [f["node"] for f in gate["failures"]] == ["assert_positive_revenue"]
+    for day in (days[0], days[2]):
+        gate = json.loads(
+            (_lake(live_stack) / "reports" / DAG / f"ds={day}" / "dbt" / "gate.json").read_text()
+        )
+        assert gate["status"] == "passed", day
+    # One page for the failed day, naming its test; no executive e-mail.
+    pages = live_stack.pagerduty_events(f"{DAG}/{bad.isoformat()}")
+    assert [p["event_action"] for p in pages] == ["trigger"], pages
+    assert "assert_positive_revenue" in pages[0]["payload"]["summary"], pages[0]
+    assert all("data-eng@example.com" in m["To"] for m in live_stack.emails(DAG)), [
+        m["To"] for m in live_stack.emails(DAG)
+    ]
