@@ -302,6 +302,13 @@ class BackfillBench:
             raise RuntimeError(f"{errors[0]['filename']} does not import:\n{errors[0]['stack_trace']}")
         return False
 
+    def alerts(self) -> tuple[int, int]:
+        """Mails the stack's SMTP stand-in saved and events its PagerDuty stand-in received so far."""
+        outbox = self.settings.outbox
+        events = self.settings.pagerduty_dir / "events.jsonl"
+        mails = len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0
+        return mails, len(events.read_text().splitlines()) if events.exists() else 0
+
     @staticmethod
     def one_pass_available(generated: Path) -> bool:
         # gen build writes the backfill DAG into the pipeline's own file, after the daily DAG.
@@ -413,7 +420,12 @@ class BackfillBench:
                 order = names[rep % len(names) :] + names[: rep % len(names)]
                 for name in order:
                     self.fresh()
+                    sent = self.alerts()
                     sample = self.todays_way(args[TODAY]) if name == TODAY else self.one_pass(args[ONE])
+                    # What the contender e-mailed and paged: a backfill of past days should do neither.
+                    sample["emails"], sample["pages"] = (
+                        a - b for a, b in zip(self.alerts(), sent, strict=True)
+                    )
                     sample["kpis"] = published(self.warehouse, self.first, self.last)
                     sample["matches_source"] = _matches(sample["kpis"], oracle)
                     samples[name].append(sample)
@@ -455,6 +467,8 @@ class BackfillBench:
                     "task_seconds_median": round(sum(v["seconds"] for v in tasks.values()), 1),
                     "tasks": tasks,
                     "kpi_rows": len(rs[-1]["kpis"]),
+                    "emails": sum(r["emails"] for r in rs),
+                    "pages": sum(r["pages"] for r in rs),
                     "kpis": rs[-1]["kpis"],
                     "matches_source": all(r["matches_source"] for r in rs),
                     "same_kpis_every_run": all(r["kpis"] == rs[0]["kpis"] for r in rs),
@@ -476,10 +490,17 @@ class BackfillBench:
                     if a != b:
                         self.log(f"    {TODAY}: {a}\n    {ONE}: {b}")
         for r in done:
-            if r["failed_runs"] or not r["matches_source"] or r["kpi_rows"] != REPORT_DAYS:
+            if (
+                r["failed_runs"]
+                or not r["matches_source"]
+                or r["kpi_rows"] != REPORT_DAYS
+                or r["emails"]
+                or r["pages"]
+            ):
                 self.log(
                     f"\n  !!! {r['name']}: failed runs {r['failed_runs']}, {r['kpi_rows']} of {REPORT_DAYS} "
-                    f"KPI rows, matches source: {r['matches_source']} !!!"
+                    f"KPI rows, matches source: {r['matches_source']}, {r['emails']} e-mail(s), "
+                    f"{r['pages']} page(s) !!!"
                 )
         return {
             "first_day": self.first,
@@ -536,18 +557,19 @@ def render(b: dict[str, Any]) -> list[str]:
         f"(not in either): {st.get('up_s')} s up, {st.get('ready_s')} s until the DAGs were parsed.",
         "",
         "| contender | runs | median wall s | min s | runs' span s | DAG runs | task s (sum) | KPI rows "
-        "| matches source | failed runs |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| matches source | failed runs | emails / pages |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for c in b["contenders"]:
         if not c["available"]:
-            lines.append(f"| {c['name']} | 0 | {c['reason']} | | | | | | | |")
+            lines.append(f"| {c['name']} | 0 | {c['reason']} | | | | | | | | |")
             continue
         lines.append(
             f"| {c['name']} | {c['runs']} | {c['median_s']:.1f} | {c['min_s']:.1f} "
             f"| {c['runs_span_median_s']} "
             f"| {c['dag_runs']} | {c['task_seconds_median']:.1f} | {c['kpi_rows']} "
-            f"| {'yes' if c['matches_source'] else '**no**'} | {len(c['failed_runs']) or 'none'} |"
+            f"| {'yes' if c['matches_source'] else '**no**'} | {len(c['failed_runs']) or 'none'} "
+            f"| {c.get('emails', 'n/a')} / {c.get('pages', 'n/a')} |"
         )
     same = {True: "yes", False: "**NO: MISMATCH**", None: "n/a (one contender)"}[b["same_kpis"]]
     lines += ["", f"Both published the same KPI rows: {same}.", ""]
