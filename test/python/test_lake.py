@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,3 +131,21 @@ def test_staging_of_a_dead_process_goes_with_the_next_commit(local_lake: Lake) -
     writer = local_lake.begin_partition("raw/t/ds=2026-03-08", manifest_name="_manifest.json")
     writer.commit(b"{}")
     assert not killed.exists() and alive.is_dir()
+
+
+def test_staging_that_goes_while_being_checked_is_no_error(
+    local_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer of this process (a parallel day of a one-pass backfill) commits or aborts its
+    staging dir between the listing and the age check: the check skips it, the caller goes on."""
+    live = Path(local_lake.path("_tmp/elsewhere-1-live"))
+    live.mkdir(parents=True)
+    listing = os.scandir
+
+    def listed_then_gone(path: str) -> Any:
+        entries = list(listing(path))
+        live.rmdir()  # the owner renamed it into raw/ (or aborted) right after the listing
+        return iter(entries)
+
+    monkeypatch.setattr(os, "scandir", listed_then_gone)
+    assert local_lake.remove_stale_staging() == 0

@@ -92,7 +92,13 @@ class LocalLake(Lake):
         cutoff = time.time() - older_than_s
         removed = 0
         for entry in os.scandir(staging):
-            if _owner_is_gone(entry.name) or entry.stat(follow_symlinks=False).st_mtime < cutoff:
+            try:
+                stale = _owner_is_gone(entry.name) or entry.stat(follow_symlinks=False).st_mtime < cutoff
+            except FileNotFoundError:
+                # Listed, then committed (renamed into place) or aborted by its live owner, such as
+                # another day of the same range on another thread: nothing left to remove.
+                continue
+            if stale:
                 shutil.rmtree(entry.path, ignore_errors=True)
                 removed += 1
         if removed:
