@@ -24,6 +24,7 @@ import { checkExpressionTests } from "./expression-tests.ts";
 import { checkAcceptedValues } from "./accepted-values.ts";
 import { checkRefColumns } from "./ref-columns.ts";
 import { checkHistorySourceReads, checkHistoryTables, historyModels } from "./history.ts";
+import { planRangeBuild } from "./range-build.ts";
 
 export function compileSpec(root: string, specFile: string, raw: Record<string, unknown>, report: Reporter): PipelineIR | undefined {
   const checked = checkShape(raw, report);
@@ -89,15 +90,22 @@ export function compileSpec(root: string, specFile: string, raw: Record<string, 
 
   const pick = (m: Map<string, SqlDeps>, prefix: string) =>
     new Map([...m].map(([n, d]) => [n, { sql: resolved.get(`${prefix}:${n}`)!.text, refs: d.refs, sources: d.sources }]));
+  const order = topoSort(graph);
+  const texts = (prefix: string, m: Map<string, SqlDeps>) => new Map([...m.keys()].map((n) => [n, resolved.get(`${prefix}:${n}`)!.text]));
+  const rangeBuild = planRangeBuild(spec, order, { models: texts("model", deps), tests: texts("test", testDeps) }, deps, testDeps, {
+    history: new Set(generated.filter((g) => g.rangeSql === null).map((g) => g.name)),
+    current: new Map(generated.flatMap((g) => (g.rangeSql === null ? [] : [[g.name, g.rangeSql] as const]))),
+  });
   const ir = lower({
     spec,
+    rangeBuild,
     specFile,
     specHash: hash.digest("hex").slice(0, 16),
     startMinutes: schedule.startMinutes,
     sla: schedule.sla,
     models: pick(deps, "model"),
     tests: pick(testDeps, "test"),
-    modelOrder: topoSort(graph),
+    modelOrder: order,
   });
   checkPublishGates(ir, report);
   return ir;

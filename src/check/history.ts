@@ -89,13 +89,14 @@ function historySql(sourceName: string, table: string, t: Table & { extract: { c
   const sameKey = key.map((k) => `e.${k} = h.${k}`).join(" and ");
   return `
 -- Every version of ${t.schema}.${table} the lake holds, one row per (${list(key)}, ${cursor}).
--- A run merges its report day's partition (the first build: every partition up to it) together with
--- the versions already merged for the keys it touches, and rewrites those keys' validity ranges.
+-- A run merges its report day's partition (a range build: its days' partitions; the first build:
+-- every partition up to it) together with the versions already merged for the keys it touches, and
+-- rewrites those keys' validity ranges.
 with
     extracted as (
         select ${list(cols)}, ds, 1 as dagspec_priority
         from ${src}
-        where ds <= '{{ var("ds") }}' {% if is_incremental() %} and ds = '{{ var("ds") }}' {% endif %}
+        where ds <= '{{ var("ds") }}' {% if is_incremental() %} and ds >= '{{ dagspec_days()[0] }}' {% endif %}
     ),
     merged as (
         select * from extracted
@@ -142,6 +143,43 @@ where dagspec_newest = 1
 `;
 }
 
+/**
+ * \`<table>_current\` in a range build (\`check/range-build.ts\`): each version that is the newest as of
+ * some day of the range, once, with those days: from the day of the partition it is newest in
+ * (\`dagspec_from\`) to the key's next partition (\`dagspec_to\`, exclusive; null: still newest). The
+ * newest as of a day is the daily form's: the greatest \`(cursor, ds)\` among the partitions up to it.
+ */
+export function currentRangeSql(sourceName: string, table: string, t: Table & { extract: { cursor: string } }): string {
+  const cols = Object.keys(t.columns);
+  const key = list(t.primaryKey);
+  const cursor = t.extract.cursor;
+  const sameKey = t.primaryKey.map((k) => `v.${k} = n.${k}`).join(" and ");
+  return `
+with
+    versions as (
+        select
+            ${list(cols)},
+            ds,
+            row_number() over (partition by ${key} order by ${cursor} asc nulls first, ds asc) as dagspec_rank
+        from {{ source('${sourceName}', '${table}') }}
+        where ds <= '{{ var("ds") }}'
+    ),
+    newest as (
+        select
+            ${key},
+            ds as dagspec_from,
+            lead(ds) over (partition by ${key} order by ds) as dagspec_to,
+            max(max(dagspec_rank)) over (partition by ${key} order by ds rows between unbounded preceding and current row) as dagspec_rank
+        from versions
+        group by ${key}, ds
+    )
+select ${cols.map((c) => `v.${c}`).join(", ")}, n.dagspec_from, n.dagspec_to
+from newest as n
+join versions as v on ${sameKey} and v.dagspec_rank = n.dagspec_rank
+where n.dagspec_to is null or n.dagspec_to > '{{ dagspec_days()[0] }}'
+`;
+}
+
 export interface GeneratedModel {
   name: string;
   model: SpecModel;
@@ -149,6 +187,8 @@ export interface GeneratedModel {
   sources: string[];
   /** The type of each column the SQL above selects (`model.columns`), and where it comes from, when declared. */
   types: Record<string, { type: string; origin: string }>;
+  /** The SQL of a range build, for a \`<table>_current\`; null: the SQL above takes a range itself. */
+  rangeSql: string | null;
 }
 
 /** The models each history table gets, in the spec's model form (all defaults applied). */
@@ -179,11 +219,13 @@ export function historyModels(spec: CheckedSpec): GeneratedModel[] {
         },
       },
       types: { ...tableTypes, ...(cursor ? { valid_from: cursor, valid_to: cursor } : {}), is_current: added("boolean"), first_seen_ds: added("date") },
+      rangeSql: null,
     });
     out.push({
       name: currentModelName(table),
       sources: [table],
       sql: currentSql(spec.source.name, table, t),
+      rangeSql: currentRangeSql(spec.source.name, table, t),
       model: {
         layer: "staging",
         description: `${t.schema}.${table} as of the report day, as a snapshot taken by that day's extract would hold it.`,

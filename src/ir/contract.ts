@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 
-export const CONTRACT_VERSION = 3;
+export const CONTRACT_VERSION = 4;
 
 const name = z.string().min(1);
 
@@ -93,7 +93,8 @@ export const RuntimeConfigSchema = z.strictObject({
   source: z.strictObject({ conn_id: name, name, tables: z.array(table).min(1) }),
   lake,
   warehouse,
-  dbt: z.strictObject({ project: name, target: z.enum(["duckdb", "postgres"]) }),
+  /** range_build: one dbt build can gate a backfill's range of days (DbtIR.rangeBuild). */
+  dbt: z.strictObject({ project: name, target: z.enum(["duckdb", "postgres"]), range_build: z.boolean() }),
   marts: z.array(mart),
   report: z.strictObject({
     model: name,

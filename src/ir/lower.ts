@@ -6,9 +6,10 @@ import type { CheckedSpec } from "../spec/schema.ts";
 import { formatDbtSql, formatReadinessSql } from "../sql/format-sql.ts";
 import { lowerNames } from "./names.ts";
 import { PARTITION_COLUMN } from "./types.ts";
-import type { ColumnTestIR, MaterializationIR, ModelIR, PipelineIR, SingularTestIR, SlaIR, TableIR, TaskIR, TestSeverity } from "./types.ts";
+import type { ColumnTestIR, MaterializationIR, ModelIR, RangeFormIR, PipelineIR, SingularTestIR, SlaIR, TableIR, TaskIR, TestSeverity } from "./types.ts";
 import { byCodePoint } from "../util/code-point-order.ts";
 import { lakeTargetOf, warehouseTargetOf } from "../emit/targets/select.ts";
+import type { RangeBuildPlan } from "../check/range-build.ts";
 
 export interface LowerInput {
   spec: CheckedSpec;
@@ -21,6 +22,8 @@ export interface LowerInput {
   tests: ReadonlyMap<string, { sql: string; refs: string[]; sources: string[] }>;
   /** Model names in dependency order. */
   modelOrder: string[];
+  /** How a backfill's range build takes each model and test, if it can (check/range-build.ts). */
+  rangeBuild: RangeBuildPlan;
 }
 
 type SpecColumnTest = NonNullable<CheckedSpec["models"][string]["columns"][string]["tests"]>[number];
@@ -73,8 +76,13 @@ function lowerModels(input: LowerInput): ModelIR[] {
       columns: Object.entries(m.columns).map(([c, doc]) => ({ name: c, description: doc.description ?? null, tests: (doc.tests ?? []).map(lowerColumnTest) })),
       refs: sql.refs,
       sources: sql.sources,
+      rangeForm: lowerRangeForm(input.rangeBuild.models.get(name) ?? { kind: "static" }),
     };
   });
+}
+
+function lowerRangeForm(form: RangeFormIR): RangeFormIR {
+  return form.kind === "as_of" ? { ...form, rangeSql: formatDbtSql(form.rangeSql) } : form;
 }
 
 function lowerTests(input: LowerInput): SingularTestIR[] {
@@ -82,7 +90,15 @@ function lowerTests(input: LowerInput): SingularTestIR[] {
     .sort(([a], [b]) => byCodePoint(a, b))
     .map(([name, t]) => {
       const sql = input.tests.get(name)!;
-      return { name, description: t.description ?? null, sql: formatDbtSql(sql.sql), severity: t.severity as TestSeverity, refs: sql.refs, sources: sql.sources };
+      return {
+        name,
+        description: t.description ?? null,
+        sql: formatDbtSql(sql.sql),
+        severity: t.severity as TestSeverity,
+        eachDay: input.rangeBuild.eachDayTests.has(name),
+        refs: sql.refs,
+        sources: sql.sources,
+      };
     });
 }
 
@@ -135,7 +151,7 @@ export function lower(input: LowerInput): PipelineIR {
     },
     lake: lakeTargetOf(spec.lake.kind).lower(spec),
     warehouse: warehouseTargetOf(spec.warehouse.kind).lower(spec),
-    dbt: { project: spec.id, target: spec.warehouse.kind },
+    dbt: { project: spec.id, target: spec.warehouse.kind, rangeBuild: input.rangeBuild.ok },
     models,
     singularTests,
     report: {

@@ -103,7 +103,28 @@ export type WarehouseIR =
 export interface DbtIR {
   project: string;
   target: WarehouseIR["kind"];
+  /**
+   * Whether one dbt build can gate a backfill's range of report days, each day exactly as its own
+   * build would (`check/range-build.ts`), and if not, why: the backfill then gates day by day.
+   */
+  rangeBuild: { ok: true } | { ok: false; reason: string };
 }
+
+/**
+ * How a model is built in a range build (`dagspec_first_day` set; `emit/dbt/range-build.ts`):
+ * - static: it does not depend on the report day; built as it is;
+ * - each_day: an incremental model, rendered once per day of the range, each day's rows its
+ *   partition's rows;
+ * - as_of: a dimension as of the report day; in a range build it holds each version once with the
+ *   days it is valid for (`dagspec_from`, `dagspec_to`), selected by `rangeSql`; `columns` are its
+ *   own columns (without those two);
+ * - own: generated SQL that takes the range itself (a history table's merge).
+ */
+export type RangeFormIR =
+  | { kind: "static" }
+  | { kind: "each_day"; partitionColumn: string }
+  | { kind: "as_of"; rangeSql: string; columns: string[] }
+  | { kind: "own" };
 
 export type TestSeverity = "error" | "warn";
 
@@ -143,6 +164,7 @@ export interface ModelIR {
   refs: string[];
   /** Source tables this one reads, sorted. */
   sources: string[];
+  rangeForm: RangeFormIR;
 }
 
 export interface SingularTestIR {
@@ -150,6 +172,8 @@ export interface SingularTestIR {
   description: string | null;
   sql: string;
   severity: TestSeverity;
+  /** It reads the report day (or a dimension as of it): a range build renders it once per day. */
+  eachDay: boolean;
   refs: string[];
   sources: string[];
 }

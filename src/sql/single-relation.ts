@@ -26,6 +26,13 @@ export interface SingleRelationQuery {
    * `t.col`, `col as alias`), that column's name; null for any other expression.
    */
   projections: { name: string | null; column: string | null }[];
+  /**
+   * Each output row comes from one row of the relation alone: no GROUP BY, HAVING, DISTINCT,
+   * ORDER BY or LIMIT, no aggregate dbt's parser knows and no window function anywhere. (An
+   * aggregate it takes for a plain function would still make a query that selects a column beside
+   * it fail, not return other rows.)
+   */
+  rowWise: boolean;
 }
 
 type Node = Record<string, unknown>;
@@ -98,5 +105,22 @@ export function singleRelationQuery(ast: unknown): SingleRelationQuery | null {
     const column = bare && bare !== "*" && (qualified || !VALUE_FUNCTIONS.has(bare.toLowerCase())) ? bare.toLowerCase() : null;
     projections.push({ name: as ?? column, column });
   }
-  return { relation: f.table, alias, refs, outputAliases, projections };
+  const clauses = ["groupby", "having", "distinct", "window", "orderby", "limit"];
+  const present = (k: string) => {
+    const v = ast[k];
+    if (isNode(v) && k === "limit") return Array.isArray(v.value) && v.value.length > 0;
+    if (isNode(v) && k === "groupby") return Array.isArray(v.columns) && v.columns.length > 0;
+    if (isNode(v) && k === "distinct") return v.type !== null && v.type !== undefined;
+    return v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0);
+  };
+  const rowWise = !clauses.some(present) && !aggregates([ast.columns, ast.where]);
+  return { relation: f.table, alias, refs, outputAliases, projections, rowWise };
+}
+
+/** Whether an aggregate or a window function is anywhere in the nodes. */
+function aggregates(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(aggregates);
+  if (!isNode(v)) return false;
+  if (v.type === "aggr_func" || (v.over !== null && v.over !== undefined)) return true;
+  return Object.values(v).some(aggregates);
 }

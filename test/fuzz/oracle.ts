@@ -28,6 +28,12 @@ const OWN_JINJA = [
   /^\{\{ this \}\}$/,
   /^\{% (if is_incremental\(\)|else|endif) %\}$/,
   /^\{\{ config\(severity='warn'\) \}\}$/,
+  // A range build's forms (emit/dbt/range-build.ts); the names in them are checked identifiers.
+  /^\{% call\(day\) dagspec_each_day\((partition_column='[A-Za-z_][A-Za-z0-9_]*')?\) %\}$/,
+  /^\{% endcall %\}$/,
+  /^\{% (if dagspec_range_build\(\)|else|endif) %\}$/,
+  /^\{\{ (day|dagspec_days\(\)\[0\]) \}\}$/,
+  /^\{\{ dagspec_as_of_day\('[A-Za-z_][A-Za-z0-9_]*', day\) \}\}$/,
 ];
 
 function jinjaViolations(path: string, text: string): string[] {

@@ -29,7 +29,7 @@ export function pipelineConfig(ir: PipelineIR): RuntimeConfig {
     },
     lake: lakeTarget(ir).runtimeConfig(ir),
     warehouse: warehouseTarget(ir).runtimeConfig(ir),
-    dbt: { project: ir.dbt.project, target: ir.dbt.target },
+    dbt: { project: ir.dbt.project, target: ir.dbt.target, range_build: ir.dbt.rangeBuild.ok },
     marts: ir.models
       .filter((m) => m.layer === "marts")
       .map((m) => ({

@@ -16,6 +16,7 @@ export function dbtProjectYml(ir: PipelineIR): string {
     "target-path": "target",
     "clean-targets": ["target", "logs"],
     // The report day; every run passes --vars '{"ds": "YYYY-MM-DD"}'. The default only lets `dbt parse` run.
+    // A backfill's range build adds "dagspec_first_day" (macros/dagspec_range.sql).
     vars: { ds: "1970-01-01" },
     // On DuckDB, which of the lake's files the sources read: those the committed day records list
     // (macros/dagspec_committed_files.sql). Nothing on PostgreSQL.

@@ -2,11 +2,13 @@
 -- spec-hash: fc8414ec60d96562
 -- Every order of the report day has a positive amount: a negative one is a logging bug.
 -- Returns the failing rows; any row fails the test.
+{% call(day) dagspec_each_day() -%}
 select
     order_id,
     amount
 from
     {{ ref('stg_orders') }}
 where
-    ds = '{{ var("ds") }}'
+    ds = '{{ day }}'
     and amount <= 0
+{%- endcall %}

@@ -25,9 +25,9 @@ from dagspec_runtime.operators import (
 from dagspec_runtime.runinfo import range_window, window
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
-# contract 3. Connections are referenced by id only; credentials live in Airflow connections.
+# contract 4. Connections are referenced by id only; credentials live in Airflow connections.
 CONFIG = {
-    "contract_version": 3,
+    "contract_version": 4,
     "id": "tricky_text",
     "timezone": "UTC",
     "report_lag_days": 1,
@@ -54,7 +54,7 @@ CONFIG = {
         "audit_schema": "audit",
         "publish_schema": "main",
     },
-    "dbt": {"project": "tricky_text", "target": "duckdb"},
+    "dbt": {"project": "tricky_text", "target": "duckdb", "range_build": True},
     "marts": [{"name": "m", "materialized": "table", "partition_column": None, "unique_key": []}],
     "report": {
         "model": "m",

@@ -25,9 +25,9 @@ from dagspec_runtime.operators import (
 from dagspec_runtime.runinfo import range_window, window
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
-# contract 3. Connections are referenced by id only; credentials live in Airflow connections.
+# contract 4. Connections are referenced by id only; credentials live in Airflow connections.
 CONFIG = {
-    "contract_version": 3,
+    "contract_version": 4,
     "id": "subscription_revenue",
     "timezone": "Europe/Paris",
     "report_lag_days": 1,
@@ -74,7 +74,7 @@ CONFIG = {
         "publish_schema": "billing_marts",
         "raw_schema": "billing_marts_raw",
     },
-    "dbt": {"project": "subscription_revenue", "target": "postgres"},
+    "dbt": {"project": "subscription_revenue", "target": "postgres", "range_build": True},
     "marts": [
         {
             "name": "fct_revenue",

@@ -25,9 +25,9 @@ from dagspec_runtime.operators import (
 from dagspec_runtime.runinfo import range_window, window
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
-# contract 3. Connections are referenced by id only; credentials live in Airflow connections.
+# contract 4. Connections are referenced by id only; credentials live in Airflow connections.
 CONFIG = {
-    "contract_version": 3,
+    "contract_version": 4,
     "id": "a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx",
     "timezone": "America/Argentina/Buenos_Aires",
     "report_lag_days": 1,
@@ -81,7 +81,11 @@ CONFIG = {
         "audit_schema": "audit",
         "publish_schema": "main",
     },
-    "dbt": {"project": "a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx", "target": "duckdb"},
+    "dbt": {
+        "project": "a_pipeline_id_of_fifty_seven_characters_xxxxxxxxxxxxxxxx",
+        "target": "duckdb",
+        "range_build": True,
+    },
     "marts": [{"name": "constructor", "materialized": "table", "partition_column": None, "unique_key": []}],
     "report": {
         "model": "constructor",

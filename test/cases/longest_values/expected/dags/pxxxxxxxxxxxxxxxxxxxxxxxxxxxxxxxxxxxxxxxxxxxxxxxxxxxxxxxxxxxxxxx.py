@@ -26,9 +26,9 @@ from dagspec_runtime.operators import (
 from dagspec_runtime.runinfo import range_window, window
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
-# contract 3. Connections are referenced by id only; credentials live in Airflow connections.
+# contract 4. Connections are referenced by id only; credentials live in Airflow connections.
 CONFIG = {
-    "contract_version": 3,
+    "contract_version": 4,
     "id": "pxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
     "timezone": "UTC",
     "report_lag_days": 1,
@@ -65,6 +65,7 @@ CONFIG = {
     "dbt": {
         "project": "pxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
         "target": "postgres",
+        "range_build": True,
     },
     "marts": [
         {"name": "fct_payments_daily", "materialized": "table", "partition_column": None, "unique_key": []},

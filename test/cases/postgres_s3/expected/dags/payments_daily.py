@@ -25,9 +25,9 @@ from dagspec_runtime.operators import (
 from dagspec_runtime.runinfo import range_window, window
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
-# contract 3. Connections are referenced by id only; credentials live in Airflow connections.
+# contract 4. Connections are referenced by id only; credentials live in Airflow connections.
 CONFIG = {
-    "contract_version": 3,
+    "contract_version": 4,
     "id": "payments_daily",
     "timezone": "UTC",
     "report_lag_days": 1,
@@ -61,7 +61,7 @@ CONFIG = {
         "publish_schema": "finance",
         "raw_schema": "finance_raw",
     },
-    "dbt": {"project": "payments_daily", "target": "postgres"},
+    "dbt": {"project": "payments_daily", "target": "postgres", "range_build": True},
     "marts": [
         {"name": "fct_payments_daily", "materialized": "table", "partition_column": None, "unique_key": []},
     ],

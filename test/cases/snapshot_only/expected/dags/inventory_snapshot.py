@@ -24,9 +24,9 @@ from dagspec_runtime.operators import (
 from dagspec_runtime.runinfo import range_window, window
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
-# contract 3. Connections are referenced by id only; credentials live in Airflow connections.
+# contract 4. Connections are referenced by id only; credentials live in Airflow connections.
 CONFIG = {
-    "contract_version": 3,
+    "contract_version": 4,
     "id": "inventory_snapshot",
     "timezone": "Europe/Berlin",
     "report_lag_days": 0,
@@ -69,7 +69,7 @@ CONFIG = {
         "audit_schema": "audit",
         "publish_schema": "main",
     },
-    "dbt": {"project": "inventory_snapshot", "target": "duckdb"},
+    "dbt": {"project": "inventory_snapshot", "target": "duckdb", "range_build": False},
     "marts": [{"name": "stock_value", "materialized": "table", "partition_column": None, "unique_key": []}],
     "report": {
         "model": "stock_value",

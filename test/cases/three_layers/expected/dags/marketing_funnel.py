@@ -24,9 +24,9 @@ from dagspec_runtime.operators import (
 from dagspec_runtime.runinfo import range_window, window
 
 # Everything the runtime needs to know about this pipeline, compiled from the spec for runtime
-# contract 3. Connections are referenced by id only; credentials live in Airflow connections.
+# contract 4. Connections are referenced by id only; credentials live in Airflow connections.
 CONFIG = {
-    "contract_version": 3,
+    "contract_version": 4,
     "id": "marketing_funnel",
     "timezone": "America/Los_Angeles",
     "report_lag_days": 1,
@@ -82,7 +82,7 @@ CONFIG = {
         "audit_schema": "audit",
         "publish_schema": "main",
     },
-    "dbt": {"project": "marketing_funnel", "target": "duckdb"},
+    "dbt": {"project": "marketing_funnel", "target": "duckdb", "range_build": True},
     "marts": [
         {"name": "fct_funnel", "materialized": "incremental", "partition_column": "ds", "unique_key": ["ds"]},
     ],

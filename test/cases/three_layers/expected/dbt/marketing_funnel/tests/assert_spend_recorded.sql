@@ -3,6 +3,7 @@
 -- Every channel reported spend for the day.
 -- Returns the failing rows; any row fails the test.
 {{ config(severity='warn') }}
+{% call(day) dagspec_each_day() -%}
 select
     c.channel
 from
@@ -12,9 +13,10 @@ from
         from
             {{ ref('stg_sessions') }}
         where
-            ds = '{{ var("ds") }}'
+            ds = '{{ day }}'
     ) c
     left join {{ ref('stg_spend') }} s on s.channel = c.channel
-    and s.ds = '{{ var("ds") }}'
+    and s.ds = '{{ day }}'
 where
     s.channel is null
+{%- endcall %}
