@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
 import os
 import shutil
 import statistics
@@ -129,6 +130,23 @@ def task_breakdown(rest: Rest, dag_id: str, run_ids: list[str]) -> dict[str, Any
         k: {"seconds": round(v["seconds"], 1), "instances": int(v["instances"]), "retries": int(v["retries"])}
         for k, v in per.items()
     }
+
+
+def gates_of(rest: Rest, dag_id: str, run_id: str) -> dict[str, int]:
+    """How the one pass gated its days, from ``build_days``' XCom: ``range`` (one dbt build for the
+    range) or ``day`` (each day its own build), counted; empty when the XCom cannot be read."""
+    try:
+        entry = rest.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/build_days/xcomEntries/return_value")
+    except RuntimeError:
+        return {}
+    value = entry.get("value")
+    if isinstance(value, str):
+        value = json.loads(value)
+    counts: dict[str, int] = {}
+    for outcome in (value or {}).values():
+        gate = str(outcome.get("gate", "unknown"))
+        counts[gate] = counts.get(gate, 0) + 1
+    return counts
 
 
 def published(warehouse: Path, first: str, last: str) -> list[list[str]]:
@@ -391,6 +409,7 @@ class BackfillBench:
             "dag_runs": 1,
             "failed_runs": [] if run["state"] == "success" else [(run_id, run["state"])],
             "tasks": task_breakdown(self.rest, ONE_PASS, [run_id]),
+            "gates": gates_of(self.rest, ONE_PASS, run_id),
         }
 
     # -- the section -------------------------------------------------------------------------------
@@ -474,6 +493,7 @@ class BackfillBench:
                     "kpis": rs[-1]["kpis"],
                     "matches_source": all(r["matches_source"] for r in rs),
                     "same_kpis_every_run": all(r["kpis"] == rs[0]["kpis"] for r in rs),
+                    "gates": [r.get("gates") for r in rs if "gates" in r],
                 }
             )
         done = [r for r in results if r["available"]]
@@ -577,6 +597,15 @@ def render(b: dict[str, Any]) -> list[str]:
         )
     same = {True: "yes", False: "**NO: MISMATCH**", None: "n/a (one contender)"}[b["same_kpis"]]
     lines += ["", f"Both published the same KPI rows: {same}.", ""]
+    for c in b["contenders"]:
+        if c.get("gates"):
+            per_run = [
+                ", ".join(f"{n} day(s) by {k}" for k, n in sorted(g.items())) or "unknown" for g in c["gates"]
+            ]
+            lines += [
+                f"How {c['name']} gated its days (range: one dbt build for the range): {'; '.join(per_run)}.",
+                "",
+            ]
     done = [c for c in b["contenders"] if c["available"]]
     task_ids = list(dict.fromkeys(t for c in done for t in c["tasks"]))
     if task_ids:
