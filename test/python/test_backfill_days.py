@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -245,17 +245,63 @@ def _warehouse_rows(db: str) -> list[tuple[Any, ...]]:
         return conn.execute("SELECT ds, orders, revenue FROM main.fct_daily_metrics ORDER BY ds").fetchall()
 
 
-def _setup(root: Path, mp: pytest.MonkeyPatch, *, written: bool = True) -> Any:
+def _setup(
+    root: Path,
+    mp: pytest.MonkeyPatch,
+    *,
+    written: bool = True,
+    amounts: dict[date, list[int]] = AMOUNTS,
+    range_build: bool = False,
+    warehouse: str = "duckdb",
+) -> Any:
     mp.setenv("DAGSPEC_LAKE_ROOT", str(root / "lake"))
     mp.setenv("DAGSPEC_WAREHOUSE_ROOT", str(root / "warehouse"))
     mp.setenv("DAGSPEC_DBT_ROOT", str(root / "dbt"))
     mp.setenv("DAGSPEC_ARTIFACTS_ROOT", str(root / "artifacts"))
-    write_dbt_project(root / "dbt")
-    p = pipeline()
+    project = write_dbt_project(root / "dbt")
+    if range_build:
+        _make_range_capable(project)
+    p = pipeline(warehouse=warehouse, dbt={"range_build": range_build})
     lake = adapters.open_lake(p)
-    for day, amounts in AMOUNTS.items() if written else ():
-        write_partition(lake, ORDERS, day.isoformat(), order_rows(day, amounts))
+    for day, rows in amounts.items() if written else ():
+        write_partition(lake, ORDERS, day.isoformat(), order_rows(day, rows))
     return p
+
+
+def _make_range_capable(project: Path) -> None:
+    """The fixture project made range-capable as a compiled one is (``Dbt.range_build``): with the
+    var ``dagspec_first_day`` the incremental mart builds, and the tests test, every day from it to
+    ``ds``; without it, each selects ``ds`` alone, as before."""
+    day = """cast('{{ var("ds") }}' as date)"""
+    days = f"""between cast('{{{{ var("dagspec_first_day", var("ds")) }}}}' as date) and {day}"""
+    for rel in (
+        "models/fct_daily_metrics.sql",
+        "tests/assert_no_negative_amounts.sql",
+        "tests/warn_few_orders.sql",
+    ):
+        path = project / rel
+        text = path.read_text()
+        assert f"ds = {day}" in text, rel
+        path.write_text(text.replace(f"ds = {day}", f"ds {days}"))
+
+
+def _daily_runs(root: Path, amounts: dict[date, list[int]]) -> tuple[list[tuple[Any, ...]], dict[str, bytes]]:
+    """What daily runs of ``amounts``' days leave (extract, gate, publish, report, a day at a time):
+    the published rows and the archived reports."""
+    with pytest.MonkeyPatch.context() as mp:
+        p = _setup(root, mp, written=False)
+        lake = adapters.open_lake(p)
+        for day, rows in amounts.items():
+            write_partition(lake, ORDERS, day.isoformat(), order_rows(day, rows))
+            ctx = context_for(day, run_type="backfill", task_id="dbt_build")
+            try:
+                summary = tasks.dbt_build(p, ctx)
+            except Exception:
+                continue
+            ctx = context_for(day, run_type="backfill", xcoms={"dbt_build": summary})
+            tasks.publish_tables(p, ctx)
+            tasks.publish_report(p, ctx)
+        return _warehouse_rows(adapters.open_warehouse(p).path), _reports(root)
 
 
 def _reports(root: Path) -> dict[str, bytes]:
@@ -270,20 +316,7 @@ def _reports(root: Path) -> dict[str, bytes]:
 
 
 def test_build_days_gates_each_day_and_publishes_what_daily_runs_publish(tmp_path: Path) -> None:
-    with pytest.MonkeyPatch.context() as mp:
-        p = _setup(tmp_path / "daily", mp, written=False)
-        lake = adapters.open_lake(p)
-        for day, amounts in AMOUNTS.items():  # daily runs: extract, gate, publish, report
-            write_partition(lake, ORDERS, day.isoformat(), order_rows(day, amounts))
-            ctx = context_for(day, run_type="backfill", task_id="dbt_build")
-            try:
-                summary = tasks.dbt_build(p, ctx)
-            except Exception:
-                continue
-            ctx = context_for(day, run_type="backfill", xcoms={"dbt_build": summary})
-            tasks.publish_tables(p, ctx)
-            tasks.publish_report(p, ctx)
-        daily_rows = _warehouse_rows(adapters.open_warehouse(p).path)
+    daily_rows, daily_reports = _daily_runs(tmp_path / "daily", AMOUNTS)
 
     with pytest.MonkeyPatch.context() as mp:
         # The range's extract has committed every day before the first build, which is a whole
@@ -304,12 +337,13 @@ def test_build_days_gates_each_day_and_publishes_what_daily_runs_publish(tmp_pat
         B4.isoformat(): "published",
     }
     assert not any(o.get("delivered") for o in days.values())  # a backfill e-mails nobody
+    assert {o["gate"] for o in days.values()} == {"day"}  # the fixture project is not range-capable
     assert ctx["ti"].pushed["days"] == days
     # The failed day published nothing, the day after it did, and the numbers are the daily runs'.
     assert [r[0] for r in range_rows] == [B1, B2, B4]
     assert range_rows == daily_rows
     # Same gate verdicts and report archives, byte for byte (report.html names no run).
-    assert _reports(tmp_path / "range") == _reports(tmp_path / "daily")
+    assert _reports(tmp_path / "range") == daily_reports
     assert any(k.endswith(f"ds={B3}/dbt/gate.json") for k in _reports(tmp_path / "range"))
     assert not any(f"ds={B3}/report" in k for k in _reports(tmp_path / "range"))
 
@@ -340,3 +374,120 @@ def test_a_day_failing_after_its_gate_does_not_stop_the_days_after_it(tmp_path: 
     assert (
         tmp_path / "lake" / "fixture_lake" / "reports" / "fixture_pipeline" / f"ds={B2}" / "report.json"
     ).is_file()
+
+
+# -- build: one dbt build gating the whole range ----------------------------------------------------
+
+CLEAN = {B1: [10, 20, 30], B2: [10, 20, 30, 40], B3: [5, 6, 7], B4: [1, 2, 3, 4]}  # no test fails or warns
+
+
+def _gate_records(p: Any) -> dict[str, tuple[str, str]]:
+    with duckdb.connect(adapters.open_warehouse(p).path, read_only=True) as conn:
+        rows = conn.execute(
+            f"SELECT ds, status, invocation_id FROM {p.warehouse.audit_schema}._dagspec_gate "
+            "WHERE key LIKE 'ds:%' ORDER BY ds"
+        ).fetchall()
+    return {ds: (status, invocation) for ds, status, invocation in rows}
+
+
+def _builds(root: Path) -> list[str]:
+    """The dbt builds that ran, by the folder their artefacts were kept in (``ds=<day>`` or a range)."""
+    return sorted(p.name for p in (root / "artifacts" / "fixture_pipeline").iterdir())
+
+
+def test_one_build_gates_a_clean_range_and_leaves_what_daily_runs_leave(tmp_path: Path) -> None:
+    daily_rows, daily_reports = _daily_runs(tmp_path / "daily", CLEAN)
+    with pytest.MonkeyPatch.context() as mp:
+        p = _setup(tmp_path / "range", mp, amounts=CLEAN, range_build=True)
+        outcome = build_days(p, B1.isoformat(), B4.isoformat(), context_for(B4, run_type="manual"))
+        range_rows = _warehouse_rows(adapters.open_warehouse(p).path)
+        gates = _gate_records(p)
+
+    days = [d.isoformat() for d in CLEAN]
+    assert {ds: (o["status"], o["gate"], o["warnings"]) for ds, o in outcome.items()} == {
+        ds: ("published", "range", 0) for ds in days
+    }
+    assert _builds(tmp_path / "range") == [f"ds={B1}..{B4}"]  # one dbt build for the four days
+    ((status, invocation),) = set(gates.values())
+    assert list(gates) == days and status == "passed" and invocation
+    # Every day published and reported exactly as its own daily run did: rows, gate.json, report.json.
+    assert range_rows == daily_rows and [r[0] for r in range_rows] == list(CLEAN)
+    assert _reports(tmp_path / "range") == daily_reports
+    assert sum(k.endswith("/dbt/gate.json") for k in daily_reports) == len(days)
+
+
+def test_a_range_build_that_is_not_clean_gates_each_day_by_its_own_build(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """B1 warns and B3 fails: the range build cannot say which days, so each day is gated by its own
+    build, and the range leaves what daily runs leave (B3 not published, B1 with its warning)."""
+    daily_rows, daily_reports = _daily_runs(tmp_path / "daily", AMOUNTS)
+    with pytest.MonkeyPatch.context() as mp:
+        p = _setup(tmp_path / "range", mp, range_build=True)
+        with (
+            caplog.at_level("WARNING", logger="dagspec_runtime.tasks"),
+            pytest.raises(RangeTestsFailed) as failed,
+        ):
+            build_days(p, B1.isoformat(), B4.isoformat(), context_for(B4, run_type="manual"))
+        range_rows = _warehouse_rows(adapters.open_warehouse(p).path)
+
+    (warned,) = [r for r in caplog.records if r.levelname == "WARNING" and "not clean" in r.getMessage()]
+    assert "fail test assert_no_negative_amounts" in warned.getMessage()
+    assert "skipped warn_few_orders" in warned.getMessage()  # downstream of the failed test
+    assert "one by one" in warned.getMessage()
+    days = failed.value.days
+    assert {ds: (o["status"], o["gate"]) for ds, o in days.items()} == {
+        B1.isoformat(): ("published", "day"),
+        B2.isoformat(): ("published", "day"),
+        B3.isoformat(): ("gate failed", "day"),
+        B4.isoformat(): ("published", "day"),
+    }
+    assert days[B1.isoformat()]["warnings"] == 1
+    assert failed.value.report_days == B3.isoformat()
+    # The range build, then each day's own.
+    assert _builds(tmp_path / "range") == sorted([f"ds={B1}..{B4}", *(f"ds={d}" for d in AMOUNTS)])
+    assert range_rows == daily_rows
+    assert _reports(tmp_path / "range") == daily_reports
+
+
+def test_a_warning_in_the_range_build_gates_each_day_by_its_own_build(tmp_path: Path) -> None:
+    """A warning is not a failure, but the range's cannot say whose it is (each day's report names its
+    own warnings): B1 (two orders) warns, so each day is gated, and warned, by its own build."""
+    amounts = {B1: AMOUNTS[B1], B2: CLEAN[B2]}
+    with pytest.MonkeyPatch.context() as mp:
+        p = _setup(tmp_path, mp, amounts=amounts, range_build=True)
+        outcome = build_days(p, B1.isoformat(), B2.isoformat(), context_for(B2, run_type="manual"))
+    assert {ds: (o["status"], o["gate"], o["warnings"]) for ds, o in outcome.items()} == {
+        B1.isoformat(): ("published", "day", 1),
+        B2.isoformat(): ("published", "day", 0),
+    }
+    assert _builds(tmp_path) == sorted([f"ds={B1}..{B2}", f"ds={B1}", f"ds={B2}"])
+
+
+def test_on_postgres_every_day_is_loaded_before_the_one_build(
+    make_db: Callable[[str], str], tmp_path: Path
+) -> None:
+    """A warehouse that cannot read the lake: each day's raw partitions are loaded, then one build
+    gates them all."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    conninfo = make_db("range_warehouse")
+    with pytest.MonkeyPatch.context() as mp:
+        dbname = conninfo_to_dict(conninfo)["dbname"]
+        mp.setenv("AIRFLOW_CONN_WAREHOUSE_DB", f"postgresql://postgres@127.0.0.1:5432/{dbname}")
+        p = _setup(tmp_path, mp, amounts=CLEAN, range_build=True, warehouse="postgres")
+        outcome = build_days(p, B1.isoformat(), B4.isoformat(), context_for(B4, run_type="manual"))
+    assert {(o["status"], o["gate"]) for o in outcome.values()} == {("published", "range")}
+    assert _builds(tmp_path) == [f"ds={B1}..{B4}"]
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            f"SELECT ds, orders, revenue FROM {p.warehouse.publish_schema}.fct_daily_metrics ORDER BY ds"
+        ).fetchall()
+    assert [(r[0], r[1], float(r[2])) for r in rows] == [(d, len(a), float(sum(a))) for d, a in CLEAN.items()]
+
+
+def test_a_range_of_one_day_is_gated_by_its_own_build(tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        p = _setup(tmp_path, mp, amounts={B2: CLEAN[B2]}, range_build=True)
+        outcome = build_days(p, B2.isoformat(), B2.isoformat(), context_for(B2, run_type="manual"))
+    assert outcome[B2.isoformat()]["gate"] == "day" and _builds(tmp_path) == [f"ds={B2}"]

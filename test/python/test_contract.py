@@ -114,6 +114,8 @@ def test_compiled_configs_parse_into_frozen_typed_objects(warehouse: str) -> Non
         (lambda c: c["lake"].update(kind="gcs"), r"CONFIG.lake.kind: 'gcs' is not one of"),
         (lambda c: c.update(report_lag_days=True), r"CONFIG.report_lag_days: expected int, got bool"),
         (lambda c: c["source"]["tables"][0].update(mode="cdc"), r"tables\[0\].mode: 'cdc' is not one of"),
+        (lambda c: c["dbt"].pop("range_build"), r"CONFIG.dbt: missing \['range_build'\]"),
+        (lambda c: c["dbt"].update(range_build=1), r"CONFIG.dbt.range_build: expected bool, got int"),
     ],
 )
 def test_a_config_off_the_contract_is_refused_with_its_path(change: Any, message: str) -> None:

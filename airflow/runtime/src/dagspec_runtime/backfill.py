@@ -6,11 +6,22 @@ range in two steps:
 
 - ``extract_days`` reads every day from one snapshot of the source, several days at a time, each
   day staged, reconciled and committed as a daily extract does (``extract_range``);
-- ``build_days`` then takes the days in date order through exactly the steps of a daily run:
-  ``load_raw`` where the warehouse cannot read the lake, the dbt gate, publish, and the report's
-  archive (a backfill e-mails no first delivery unless ``report.email_backfills``; a changed
-  number of a day already delivered is a correction, as in any re-run). The builds fork from one
-  warm dbt server (``dbt_server``), so dbt is started and the project parsed once for the range.
+- ``build_days`` then gates, publishes and archives the report of every day, in date order, with
+  the steps of a daily run: ``load_raw`` where the warehouse cannot read the lake, the dbt gate,
+  publish, and the report's archive (a backfill e-mails no first delivery unless
+  ``report.email_backfills``; a changed number of a day already delivered is a correction, as in
+  any re-run). The builds fork from one warm dbt server (``dbt_server``), so dbt is started and
+  the project parsed once for the range.
+
+The gate of a range: a dbt build per day costs seconds each (~85 s for 30 days), so when the
+compiler emitted a range-capable project (``Dbt.range_build``) one ``dbt build`` gates the whole
+range (vars ``ds`` = the last day, ``dagspec_first_day`` = the first; ``tasks.build_range_gate``).
+That project builds and tests each day exactly as the day's own build would, and no less
+strictly, so a clean range build (every node passed, no warning, nothing skipped) is every day's
+passing gate, and each day is then published and reported with its own summary. A range build
+that is not clean cannot say which day failed or warned: the days are then gated one by one, each
+by its own build, exactly as without a range-capable project. A dbt that runs no node at all
+raises: it would die on every day too.
 
 Still gated per day: a day whose gate fails publishes nothing, and the days after it go on. The
 same holds for any other step that fails on a day (a report that cannot be built): the days after
@@ -32,6 +43,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 if TYPE_CHECKING:
     from dagspec_runtime.contract import Pipeline
+    from dagspec_runtime.gate import GateSummary
 
 __all__ = [
     "MAX_RANGE_DAYS",
@@ -133,8 +145,10 @@ def extract_days(pipeline: Pipeline, first: str, last: str) -> dict[str, Any]:
 def build_days(pipeline: Pipeline, first: str, last: str, context: Mapping[str, Any]) -> dict[str, Any]:
     """Gate, publish and report every day of the range, in date order; returns ``{day: outcome}``.
 
-    A day that fails (its gate, or any step) does not stop the days after it; the task then
-    raises ``RangeFailed`` naming the failed days.
+    Gated by one build of the range when the project can (``_DaySteps.gate_range``), else, or when
+    that build is not clean, each day by its own; the outcome's ``gate`` says which (``range`` or
+    ``day``). A day that fails (its gate, or any step) does not stop the days after it; the task
+    then raises ``RangeFailed`` naming the failed days.
     """
     from dagspec_runtime.dbt_runner import GateFailed, GateTestsFailed
     from dagspec_runtime.runinfo import run_id_of
@@ -144,11 +158,15 @@ def build_days(pipeline: Pipeline, first: str, last: str, context: Mapping[str, 
     outcome: dict[str, dict[str, Any]] = {}
     failed: dict[str, Exception] = {}
     started = time.perf_counter()
+    gates = steps.gate_range(days) if pipeline.dbt.range_build and len(days) > 1 else None
     for ds in days:
         day_started = time.perf_counter()
         done: dict[str, Any] = {"status": "published"}
         try:
-            steps.run(ds, done)
+            if gates is None:
+                steps.run(ds, done)
+            else:
+                steps.publish(ds, gates[ds], done)
         except GateFailed as exc:
             failed[ds] = exc
             done = {
@@ -162,7 +180,11 @@ def build_days(pipeline: Pipeline, first: str, last: str, context: Mapping[str, 
             done = {"status": f"failed in {done.get('step')}", "error": f"{type(exc).__name__}: {exc}"[:1000]}
             log.exception("ds=%s failed in %s; the next day goes on", ds, done["status"])
         done.pop("step", None)
-        outcome[ds] = {**done, "seconds": round(time.perf_counter() - day_started, 2)}
+        outcome[ds] = {
+            **done,
+            "gate": "day" if gates is None else "range",
+            "seconds": round(time.perf_counter() - day_started, 2),
+        }
     log.info(
         "%s: %d of %d day(s) published in %.1fs: %s",
         pipeline.id,
@@ -179,7 +201,8 @@ def build_days(pipeline: Pipeline, first: str, last: str, context: Mapping[str, 
 
 
 class _DaySteps:
-    """The steps of a daily run after its extract, for one day of the range at a time."""
+    """The steps of a daily run after its extract, for one day of the range at a time (``run``), or
+    those after the gate (``publish``) once one build gated the whole range (``gate_range``)."""
 
     def __init__(
         self, pipeline: Pipeline, context: Mapping[str, Any], run_id: str, dag_fileloc: str | None
@@ -192,21 +215,52 @@ class _DaySteps:
         self.dag_fileloc = dag_fileloc
         self.loads_raw = not open_warehouse(pipeline).reads_lake
 
+    def gate_range(self, days: list[str]) -> dict[str, GateSummary] | None:
+        """One build gating every day (``tasks.build_range_gate``): each day's gate summary, or
+        ``None`` when the days are to be gated one by one (the build was not clean, or a day's raw
+        load failed: that day's own steps will meet and record the failure)."""
+        from dagspec_runtime import tasks
+
+        if self.loads_raw:
+            for ds in days:
+                try:
+                    tasks.load_raw_day(self.pipeline, ds)
+                except Exception as exc:  # noqa: BLE001 - the day's own load_raw reports it
+                    log.warning("ds=%s: load_raw failed (%s); gating the days one by one", ds, exc)
+                    return None
+        started = time.perf_counter()
+        gates = tasks.build_range_gate(self.pipeline, days, run_id=self.run_id, dag_fileloc=self.dag_fileloc)
+        log.info(
+            "one dbt build for ds=%s..%s in %.1fs: %s",
+            days[0],
+            days[-1],
+            time.perf_counter() - started,
+            "every day passed its gate" if gates else "not clean, each day is gated by its own build",
+        )
+        return gates
+
     def run(self, ds: str, done: dict[str, Any]) -> None:
         """Run ``ds``'s steps; ``done`` says which step ran last (``step``) and what they returned."""
         from dagspec_runtime import tasks
-        from dagspec_runtime.report_task import run_report
 
         if self.loads_raw:
             done["step"] = "load_raw"
             tasks.load_raw_day(self.pipeline, ds)
         done["step"] = "dbt_build"
         summary = tasks.build_gate(self.pipeline, ds, run_id=self.run_id, dag_fileloc=self.dag_fileloc)
+        self.publish(ds, summary, done)
+
+    def publish(self, ds: str, summary: GateSummary, done: dict[str, Any]) -> None:
+        """The steps of ``ds`` after its gate passed (``summary``): publish, then the report."""
+        from dagspec_runtime import tasks
+        from dagspec_runtime.report_task import run_report
+
         done["warnings"] = len(summary["warnings"])
         done["step"] = "publish_tables"
         # Each day publishes its own rows only, even after a first (whole) build of an incremental
-        # mart: that build read every day of the range the extract committed, but its gate tested
-        # this day alone; each later day is tested, and published, by its own build.
+        # mart: that build read every day of the range the extract committed, but a day's own gate
+        # tested this day alone; each later day is tested by its own build (or the range's) and
+        # published in its turn, so a failed day among them publishes nothing.
         tasks.publish_day(self.pipeline, ds, run_id=self.run_id, full=set())
         done["step"] = "publish_report"
         report = run_report(

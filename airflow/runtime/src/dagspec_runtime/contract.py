@@ -48,7 +48,7 @@ __all__ = [
     "load_pipeline",
 ]
 
-CONTRACT_VERSION = 3
+CONTRACT_VERSION = 4
 
 
 class ContractError(ValueError):
@@ -117,6 +117,10 @@ class PostgresConfig:
 class Dbt:
     project: str
     target: Literal["duckdb", "postgres"]
+    # One dbt build can gate a range of report days: the compiler emitted a range-capable project
+    # (it reads the var ``dagspec_first_day`` and builds and tests each day of the range exactly).
+    # The one-pass backfill then builds the range once (``backfill.build_days``).
+    range_build: bool
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import hashlib
 import json
 import logging
@@ -50,8 +51,10 @@ __all__ = [
     "GateFailed",
     "GateTestsFailed",
     "Lease",
+    "RangeNotClean",
     "build_args",
     "build_vars",
+    "parse_range_results",
     "parse_results",
     "run_build",
 ]
@@ -89,6 +92,15 @@ class GateTestsFailed(GateFailed, AirflowFailException):
     """
 
 
+class RangeNotClean(Exception):
+    """A build of a range of days failed, warned or skipped a node: the range's results cannot say
+    which day it was, so each day is to be gated by its own build. ``reasons`` names the nodes."""
+
+    def __init__(self, span: str, reasons: list[str]) -> None:
+        super().__init__(f"the build of ds={span} was not clean: " + "; ".join(reasons))
+        self.reasons = reasons
+
+
 @dataclass
 class BuildResult:
     returncode: int
@@ -114,12 +126,15 @@ def run_build(
     ds: str,
     work_dir: str,
     env: Mapping[str, str],
+    first_day: str | None = None,
     extra_args: Sequence[str] = (),
     lease: Lease | None = None,
     parse_cache_root: str | None = None,
     warm: float | None = None,
 ) -> BuildResult:
     """Run ``dbt build`` with target and log paths under ``work_dir``; its output goes to the task log.
+
+    ``first_day``: build the days from ``first_day`` to ``ds`` in this one build (``dbt_args.build_vars``).
 
     ``lease`` (from ``Warehouse.dbt_lease``) is handed to the dbt process; ``parse_cache_root``
     (default ``settings.dbt_parse_cache_root()``; ``None`` there means a full parse every build)
@@ -141,7 +156,7 @@ def run_build(
         "profiles_dir": project_dir,
         "target": target,
         "ds": ds,
-        "vars": build_vars(ds),
+        "vars": build_vars(ds, first_day),
         "target_path": target_dir,
         "log_path": os.path.join(work_dir, "logs"),
         "extra_args": list(extra_args),
@@ -370,6 +385,39 @@ def parse_results(result: BuildResult, *, ds: str) -> GateSummary:
             f"dbt build for ds={ds} exited {result.returncode} with no failing node:\n{tail}"
         )
     return summary
+
+
+def parse_range_results(result: BuildResult, *, days: Sequence[str]) -> dict[str, GateSummary]:
+    """Each day's gate summary from one clean build of ``days`` (``first_day`` = ``days[0]``,
+    ``ds`` = ``days[-1]``); raises ``RangeNotClean`` unless every node ran and passed without warning
+    and dbt exited 0, and ``AirflowException`` when there are no results (dbt ran no node).
+
+    Clean is all the range's results can vouch for: a range-capable project (``Dbt.range_build``)
+    tests each day at least as strictly as that day's own build, so when the range is clean every
+    day's own gate would have passed with no warning; when it is not, no node says which day. The
+    project also builds a daily build's nodes (each covering every day of the range), so a day's
+    summary is the range's with its own ``ds``: the ``gate.json`` its own passing build archives.
+    """
+    span = f"{days[0]}..{days[-1]}"
+    try:
+        summary = parse_results(result, ds=span)
+    except GateFailed as exc:
+        reasons = [f"{n['status']} {n['kind']} {n['node']}" for n in exc.gate_failures]
+        reasons += [f"skipped {name}" for name in exc.summary["skipped"]]
+        raise RangeNotClean(span, reasons) from exc
+    except AirflowException as exc:
+        if result.run_results is None:
+            raise
+        raise RangeNotClean(span, [f"dbt exited {result.returncode} with no failing node"]) from exc
+    reasons = [f"warn {n['kind']} {n['node']}" for n in summary["warnings"]]
+    reasons += [f"skipped {name}" for name in summary["skipped"]]
+    if reasons:
+        raise RangeNotClean(span, reasons)
+    summaries: dict[str, GateSummary] = {}
+    for day in days:
+        summaries[day] = copy.deepcopy(summary)  # one dict per day: XCom and report may add to it
+        summaries[day]["ds"] = day
+    return summaries
 
 
 def _failure_message(ds: str, failures: list[GateNode], skipped: list[str]) -> str:

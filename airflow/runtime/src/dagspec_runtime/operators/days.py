@@ -69,9 +69,10 @@ class ExtractDaysOperator(DaysOperator):
 
 class BuildDaysOperator(DaysOperator):
     """Takes each report day of the range, in date order, through the daily run's steps after the
-    extract: the dbt gate, publish, the report's archive. A day whose gate (or any step) fails
-    publishes nothing more and the others go on; the task then fails naming those days
-    (``backfill.RangeFailed``). Returns ``{day: outcome}``."""
+    extract: the dbt gate, publish, the report's archive. One dbt build gates the whole range when
+    the project can and every day passes cleanly; else each day is gated by its own build
+    (``backfill``). A day whose gate (or any step) fails publishes nothing more and the others go
+    on; the task then fails naming those days (``backfill.RangeFailed``). Returns ``{day: outcome}``."""
 
     ui_color = "#fde68a"
 
