@@ -283,6 +283,13 @@ def _make_range_capable(project: Path) -> None:
         text = path.read_text()
         assert f"ds = {day}" in text, rel
         path.write_text(text.replace(f"ds = {day}", f"ds {days}"))
+    # What marks a compiled project as one that takes ranges (dbt_runner checks its manifest).
+    (project / "macros").mkdir(exist_ok=True)
+    (project / "macros" / "dagspec_range.sql").write_text(
+        "{% macro dagspec_range_build() %}"
+        "{{ return(var('dagspec_first_day', none) is not none) }}"
+        "{% endmacro %}\n"
+    )
 
 
 def _daily_runs(root: Path, amounts: dict[date, list[int]]) -> tuple[list[tuple[Any, ...]], dict[str, bytes]]:

@@ -67,10 +67,24 @@ SKIPPED = {
 }
 
 
-def _result(results: list[dict[str, Any]], returncode: int = 0) -> BuildResult:
+# The manifest of a range-capable project: its own macro dagspec_range_build (dbt_runner checks it).
+RANGE_MANIFEST = {
+    "metadata": {"project_name": "fixture_pipeline"},
+    "macros": {
+        "macro.fixture_pipeline.dagspec_range_build": {
+            "name": "dagspec_range_build",
+            "package_name": "fixture_pipeline",
+        }
+    },
+}
+
+
+def _result(
+    results: list[dict[str, Any]], returncode: int = 0, manifest: dict[str, Any] | None = RANGE_MANIFEST
+) -> BuildResult:
     return BuildResult(
         returncode=returncode,
-        manifest=None,
+        manifest=manifest,
         target_dir="/nonexistent",
         run_results={
             "metadata": {"dbt_version": "1.10.13", "invocation_id": "7c1f3a52-range"},
@@ -120,6 +134,15 @@ def test_a_range_build_is_clean_only_when_every_node_passed_and_dbt_exited_0(
         parse_range_results(_result(results, returncode), days=DAYS)
     assert unclean.value.reasons == reasons
     assert str(unclean.value).startswith("the build of ds=2024-03-09..2024-03-11 was not clean: ")
+
+
+def test_a_clean_build_of_a_project_that_does_not_take_ranges_vouches_for_no_day() -> None:
+    """A project without dagspec_range_build ignores dagspec_first_day and builds the last day
+    alone: every node passing says nothing of the other days."""
+    plain = {**RANGE_MANIFEST, "macros": {}}
+    with pytest.raises(RangeNotClean) as unclean:
+        parse_range_results(_result(PASSED, manifest=plain), days=DAYS)
+    assert unclean.value.reasons == ["the project defines no macro dagspec_range_build: it builds one day"]
 
 
 def test_a_range_build_that_ran_no_node_raises() -> None:

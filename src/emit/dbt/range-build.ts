@@ -90,8 +90,8 @@ export function rangeMacros(ir: PipelineIR): string {
 
 {#- Every day the build gates, ascending (ISO dates). -#}
 {% macro dagspec_days() -%}
-    {%- set last = modules.datetime.date.fromisoformat(var('ds')) -%}
-    {%- set first = modules.datetime.date.fromisoformat(var('dagspec_first_day', var('ds'))) -%}
+    {%- set last = modules.datetime.date.fromisoformat(var('ds') | string) -%}
+    {%- set first = modules.datetime.date.fromisoformat(var('dagspec_first_day', var('ds')) | string) -%}
     {%- if first > last -%}
         {{- exceptions.raise_compiler_error("dagspec_first_day " ~ first ~ " is after ds " ~ last) -}}
     {%- endif -%}
@@ -104,7 +104,7 @@ export function rangeMacros(ir: PipelineIR): string {
 
 {#- The day after the last: the (exclusive) end of the build's days. -#}
 {% macro dagspec_days_end() -%}
-    {{- return((modules.datetime.date.fromisoformat(var('ds')) + modules.datetime.timedelta(days=1)).isoformat()) -}}
+    {{- return((modules.datetime.date.fromisoformat(var('ds') | string) + modules.datetime.timedelta(days=1)).isoformat()) -}}
 {%- endmacro %}
 
 {#-

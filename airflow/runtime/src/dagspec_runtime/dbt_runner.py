@@ -399,6 +399,10 @@ def parse_range_results(result: BuildResult, *, days: Sequence[str]) -> dict[str
     summary is the range's with its own ``ds``: the ``gate.json`` its own passing build archives.
     """
     span = f"{days[0]}..{days[-1]}"
+    if result.run_results is not None and not _takes_ranges(result.manifest):
+        # A project that ignores dagspec_first_day built and tested the last day alone: a clean
+        # result would vouch for days nothing tested.
+        raise RangeNotClean(span, ["the project defines no macro dagspec_range_build: it builds one day"])
     try:
         summary = parse_results(result, ds=span)
     except GateFailed as exc:
@@ -418,6 +422,18 @@ def parse_range_results(result: BuildResult, *, days: Sequence[str]) -> dict[str
         summaries[day] = copy.deepcopy(summary)  # one dict per day: XCom and report may add to it
         summaries[day]["ds"] = day
     return summaries
+
+
+def _takes_ranges(manifest: Mapping[str, Any] | None) -> bool:
+    """Whether the built project's own macros include ``dagspec_range_build`` (emitted with the
+    forms that take a range; ``macros/dagspec_range.sql``)."""
+    meta = (manifest or {}).get("metadata") or {}
+    project = meta.get("project_name")
+    macros = (manifest or {}).get("macros") or {}
+    return any(
+        m.get("name") == "dagspec_range_build" and (project is None or m.get("package_name") == project)
+        for m in macros.values()
+    )
 
 
 def _failure_message(ds: str, failures: list[GateNode], skipped: list[str]) -> str:
