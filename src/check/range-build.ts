@@ -12,6 +12,13 @@
  * - An incremental model is rendered once per day, each rendering's rows kept for its own
  *   partition: what its daily build publishes. It must not read `{{ this }}` (its own earlier
  *   days, which a range build has not written yet when it renders them).
+ * - Nothing may read an incremental model (a history's merge included), no model and no singular
+ *   test: in a range build it already holds the days after the one being rendered or tested,
+ *   which that day's own build had not built yet. (The generic tests the spec puts on an
+ *   incremental model test its day's rows alone, which are the day's own build's.)
+ * - The first day of a range is gated by a build of its own (the runtime does this), so that a
+ *   first (whole) build of an incremental model happens where the day-by-day builds have it, and
+ *   every rendering in the range build is an incremental one, as in their later days.
  * - A history table's `<table>_current` (the rows as of the day) holds each version once, with
  *   the days it is valid for; a model whose rows each come from one row of such a model (no
  *   aggregate, window, DISTINCT, GROUP BY, ORDER BY or LIMIT; any WHERE), reading nothing else,
@@ -62,12 +69,17 @@ export function planRangeBuild(
   const reasons: string[] = [];
   // Each dimension as of the day, with its columns.
   const asOf = new Map<string, string[]>();
+  // Models whose table a build adds days to (each_day and own).
+  const incremental = new Set<string>();
   for (const name of order) {
     const m = spec.models[name]!;
     const text = sql.models.get(name) ?? "";
     const reads = dayReads(text);
     const refs = deps.get(name)?.refs ?? [];
     const readsAsOf = refs.filter((r) => asOf.has(r));
+    const readsIncremental = refs.filter((r) => incremental.has(r));
+    if (readsIncremental.length) reasons.push(`model ${name} reads incremental model ${readsIncremental.join(", ")}`);
+    if (generated.history.has(name) || typeof m.materialized === "object") incremental.add(name);
     if (generated.history.has(name)) {
       models.set(name, { kind: "own" });
     } else if (generated.current.has(name) && Object.keys(m.columns).every((c) => /^[a-z_][a-z0-9_]*$/.test(c))) {
@@ -105,6 +117,8 @@ export function planRangeBuild(
   }
   for (const [name, text] of sql.tests) {
     const reads = dayReads(text);
+    const readsIncremental = (testDeps.get(name)?.refs ?? []).filter((r) => incremental.has(r));
+    if (readsIncremental.length) reasons.push(`test ${name} reads incremental model ${readsIncremental.join(", ")}`);
     if (reads.day || (testDeps.get(name)?.refs ?? []).some((r) => asOf.has(r))) eachDayTests.add(name);
   }
   const ok = reasons.length ? { ok: false as const, reason: [...new Set(reasons)].join("; ") } : { ok: true as const };

@@ -411,12 +411,15 @@ def test_one_build_gates_a_clean_range_and_leaves_what_daily_runs_leave(tmp_path
         gates = _gate_records(p)
 
     days = [d.isoformat() for d in CLEAN]
+    # The first day by its own build (where day-by-day builds make a first, whole build), the other
+    # three by one build.
     assert {ds: (o["status"], o["gate"], o["warnings"]) for ds, o in outcome.items()} == {
-        ds: ("published", "range", 0) for ds in days
+        ds: ("published", "day" if ds == days[0] else "range", 0) for ds in days
     }
-    assert _builds(tmp_path / "range") == [f"ds={B1}..{B4}"]  # one dbt build for the four days
-    ((status, invocation),) = set(gates.values())
-    assert list(gates) == days and status == "passed" and invocation
+    assert _builds(tmp_path / "range") == [f"ds={B1}", f"ds={B2}..{B4}"]
+    assert list(gates) == days and {status for status, _ in gates.values()} == {"passed"}
+    ((invocation),) = {gates[ds][1] for ds in days[1:]}
+    assert invocation and gates[days[0]][1] not in ("", invocation)
     # Every day published and reported exactly as its own daily run did: rows, gate.json, report.json.
     assert range_rows == daily_rows and [r[0] for r in range_rows] == list(CLEAN)
     assert _reports(tmp_path / "range") == daily_reports
@@ -426,8 +429,9 @@ def test_one_build_gates_a_clean_range_and_leaves_what_daily_runs_leave(tmp_path
 def test_a_range_build_that_is_not_clean_gates_each_day_by_its_own_build(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """B1 warns and B3 fails: the range build cannot say which days, so each day is gated by its own
-    build, and the range leaves what daily runs leave (B3 not published, B1 with its warning)."""
+    """B1 warns and B3 fails: B1 is gated by its own build, and the build of B2..B4 cannot say which
+    day failed, so each of them is gated by its own build; the range leaves what daily runs leave (B3
+    not published, B1 with its warning)."""
     daily_rows, daily_reports = _daily_runs(tmp_path / "daily", AMOUNTS)
     with pytest.MonkeyPatch.context() as mp:
         p = _setup(tmp_path / "range", mp, range_build=True)
@@ -451,24 +455,25 @@ def test_a_range_build_that_is_not_clean_gates_each_day_by_its_own_build(
     }
     assert days[B1.isoformat()]["warnings"] == 1
     assert failed.value.report_days == B3.isoformat()
-    # The range build, then each day's own.
-    assert _builds(tmp_path / "range") == sorted([f"ds={B1}..{B4}", *(f"ds={d}" for d in AMOUNTS)])
+    # B1's own build, the range build of the others, then each one's own.
+    assert _builds(tmp_path / "range") == sorted([f"ds={B2}..{B4}", *(f"ds={d}" for d in AMOUNTS)])
     assert range_rows == daily_rows
     assert _reports(tmp_path / "range") == daily_reports
 
 
 def test_a_warning_in_the_range_build_gates_each_day_by_its_own_build(tmp_path: Path) -> None:
-    """A warning is not a failure, but the range's cannot say whose it is (each day's report names its
-    own warnings): B1 (two orders) warns, so each day is gated, and warned, by its own build."""
-    amounts = {B1: AMOUNTS[B1], B2: CLEAN[B2]}
+    """A warning is not a failure, but the range build's cannot say whose it is (each day's report
+    names its own warnings): B2 (two orders) warns, so B2 and B3 are gated, and warned, by their own."""
+    amounts = {B1: CLEAN[B1], B2: AMOUNTS[B1], B3: CLEAN[B3]}
     with pytest.MonkeyPatch.context() as mp:
         p = _setup(tmp_path, mp, amounts=amounts, range_build=True)
-        outcome = build_days(p, B1.isoformat(), B2.isoformat(), context_for(B2, run_type="manual"))
+        outcome = build_days(p, B1.isoformat(), B3.isoformat(), context_for(B3, run_type="manual"))
     assert {ds: (o["status"], o["gate"], o["warnings"]) for ds, o in outcome.items()} == {
-        B1.isoformat(): ("published", "day", 1),
-        B2.isoformat(): ("published", "day", 0),
+        B1.isoformat(): ("published", "day", 0),
+        B2.isoformat(): ("published", "day", 1),
+        B3.isoformat(): ("published", "day", 0),
     }
-    assert _builds(tmp_path) == sorted([f"ds={B1}..{B2}", f"ds={B1}", f"ds={B2}"])
+    assert _builds(tmp_path) == sorted([f"ds={B1}", f"ds={B2}..{B3}", f"ds={B2}", f"ds={B3}"])
 
 
 def test_on_postgres_every_day_is_loaded_before_the_one_build(
@@ -484,8 +489,11 @@ def test_on_postgres_every_day_is_loaded_before_the_one_build(
         mp.setenv("AIRFLOW_CONN_WAREHOUSE_DB", f"postgresql://postgres@127.0.0.1:5432/{dbname}")
         p = _setup(tmp_path, mp, amounts=CLEAN, range_build=True, warehouse="postgres")
         outcome = build_days(p, B1.isoformat(), B4.isoformat(), context_for(B4, run_type="manual"))
-    assert {(o["status"], o["gate"]) for o in outcome.values()} == {("published", "range")}
-    assert _builds(tmp_path) == [f"ds={B1}..{B4}"]
+    assert [(o["status"], o["gate"]) for o in outcome.values()] == [
+        ("published", "day"),
+        *[("published", "range")] * 3,
+    ]
+    assert _builds(tmp_path) == [f"ds={B1}", f"ds={B2}..{B4}"]
     with psycopg.connect(conninfo) as conn:
         rows = conn.execute(
             f"SELECT ds, orders, revenue FROM {p.warehouse.publish_schema}.fct_daily_metrics ORDER BY ds"

@@ -143,6 +143,29 @@ describe("range builds", () => {
     expect(!ir.dbt.rangeBuild.ok && ir.dbt.rangeBuild.reason).toMatch(/relationships test on refunds.ds checks against incremental model fct/);
   });
 
+  // A range build holds every day of an incremental model before it renders or tests any day:
+  // a reader would see days its own day's build had not built (found in review, with a spec whose
+  // running total came out as the range's last value on every day).
+  it("are refused for a model reading an incremental model", async () => {
+    const { ir } = await compile({
+      models: `stg_users: { layer: "staging", sql: (q) => \`select id as user_id from \${q.current("users")}\`, columns: { user_id: {} } },
+    to_date: {
+      layer: "marts",
+      materialized: { kind: "incremental", uniqueKey: ["ds"], partitionColumn: "ds" },
+      sql: (q) => \`select cast(\${q.ds} as date) as ds, sum(revenue) as revenue_to_date from \${q.ref("fct")} where ds <= \${q.ds}\`,
+      columns: { ds: {}, revenue_to_date: {} },
+    },`,
+    });
+    expect(ir.dbt.rangeBuild).toEqual({ ok: false, reason: "model to_date reads incremental model fct" });
+  });
+
+  it("are refused for a singular test reading an incremental model", async () => {
+    const { ir } = await compile({
+      tests: `no_spike: { sql: (q) => \`select ds from \${q.ref("fct")} where revenue > 2 * (select avg(revenue) from \${q.ref("fct")})\` },`,
+    });
+    expect(ir.dbt.rangeBuild).toEqual({ ok: false, reason: "test no_spike reads incremental model fct" });
+  });
+
   it("are taken on PostgreSQL too", async () => {
     const { ir } = await compile({ warehouse: `warehouse: { kind: "postgres", connId: "dwh", schema: "marts" },` });
     expect(ir.dbt.rangeBuild).toEqual({ ok: true });

@@ -14,14 +14,16 @@ range in two steps:
   the project parsed once for the range.
 
 The gate of a range: a dbt build per day costs seconds each (~85 s for 30 days), so when the
-compiler emitted a range-capable project (``Dbt.range_build``) one ``dbt build`` gates the whole
-range (vars ``ds`` = the last day, ``dagspec_first_day`` = the first; ``tasks.build_range_gate``).
-That project builds and tests each day exactly as the day's own build would, and no less
-strictly, so a clean range build (every node passed, no warning, nothing skipped) is every day's
-passing gate, and each day is then published and reported with its own summary. A range build
-that is not clean cannot say which day failed or warned: the days are then gated one by one, each
-by its own build, exactly as without a range-capable project. A dbt that runs no node at all
-raises: it would die on every day too.
+compiler emitted a range-capable project (``Dbt.range_build``) the first day is gated by its own
+build and one ``dbt build`` gates all the others (vars ``ds`` = the last day, ``dagspec_first_day``
+= the second; ``tasks.build_range_gate``). The first day's own build makes any first (whole) build
+of an incremental model where day-by-day builds make it, so every rendering in the range build is an
+incremental one, as on their later days. That project builds and tests each day exactly as the day's
+own build would, and no less strictly, so a clean range build (every node passed, no warning,
+nothing skipped) is every day's passing gate, and each day is then published and reported with its
+own summary. A range build that is not clean cannot say which day failed or warned: the days are
+then gated one by one, each by its own build, exactly as without a range-capable project. A dbt that
+runs no node at all raises: it would die on every day too.
 
 Still gated per day: a day whose gate fails publishes nothing, and the days after it go on. The
 same holds for any other step that fails on a day (a report that cannot be built): the days after
@@ -145,10 +147,11 @@ def extract_days(pipeline: Pipeline, first: str, last: str) -> dict[str, Any]:
 def build_days(pipeline: Pipeline, first: str, last: str, context: Mapping[str, Any]) -> dict[str, Any]:
     """Gate, publish and report every day of the range, in date order; returns ``{day: outcome}``.
 
-    Gated by one build of the range when the project can (``_DaySteps.gate_range``), else, or when
-    that build is not clean, each day by its own; the outcome's ``gate`` says which (``range`` or
-    ``day``). A day that fails (its gate, or any step) does not stop the days after it; the task
-    then raises ``RangeFailed`` naming the failed days.
+    When the project can, the first day is gated by its own build and the other days by one build of
+    them (``_DaySteps.gate_range``); otherwise, or when the first day failed or that build is not
+    clean, each day by its own. The outcome's ``gate`` says which (``range`` or ``day``). A day that
+    fails (its gate, or any step) does not stop the days after it; the task then raises
+    ``RangeFailed`` naming the failed days.
     """
     from dagspec_runtime.dbt_runner import GateFailed, GateTestsFailed
     from dagspec_runtime.runinfo import run_id_of
@@ -158,10 +161,16 @@ def build_days(pipeline: Pipeline, first: str, last: str, context: Mapping[str, 
     outcome: dict[str, dict[str, Any]] = {}
     failed: dict[str, Exception] = {}
     started = time.perf_counter()
-    gates = steps.gate_range(days) if pipeline.dbt.range_build and len(days) > 1 else None
+    # The first day is gated by a build of its own, the rest (if it passed) by one build of the
+    # range: an incremental model's first (whole) build then happens where day-by-day builds have
+    # it, and every rendering in the range build is an incremental one, as on their later days.
+    split = pipeline.dbt.range_build and len(days) > 2
+    gates: dict[str, GateSummary] | None = None
     for ds in days:
         day_started = time.perf_counter()
         done: dict[str, Any] = {"status": "published"}
+        if split and ds == days[1] and not failed:
+            gates = steps.gate_range(days[1:])
         try:
             if gates is None:
                 steps.run(ds, done)
