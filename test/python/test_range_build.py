@@ -9,16 +9,15 @@ a relationships test from each day's charges to the plans as of that day.
 The range build must leave the rows the daily builds leave, and fail whenever some day's own
 build fails (the backfill then gates the days one by one), without failing where every day
 passes. The lake's partitions are written directly, as the extract lays them out; on PostgreSQL
-each warehouse is a fresh database with every day of the lake loaded before its first build.
+each warehouse is a fresh database with every day of the lake loaded before its first build. Builds
+run as the DAG runs them (``dbt_runner.run_build``: one saved parse of the project, the warm dbt
+server), so only the vars tell a daily build from a range build.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -30,12 +29,13 @@ import psycopg
 import pytest
 import yaml
 
+from dagspec_runtime import dbt_runner
+from dagspec_runtime.dbt_runner import BuildResult, GateFailed
 from dagspec_runtime.lake import Lake
 from dagspec_runtime.warehouse_load import load_partitions_to_postgres
 from runtime_fixture import write_partition
+from test_history import CHARGES, PLANS, PROJECT
 
-REPO = Path(__file__).resolve().parents[2]
-PROJECT = REPO / "test/cases/history_dimension/expected/dbt/subscription_revenue"
 DBT = Path(sys.executable).parent / "dbt"
 D1, D2, D3, D4 = (date(2026, 3, d) for d in range(2, 6))
 TARGETS = ("duckdb", "postgres")
@@ -43,34 +43,6 @@ TARGETS = ("duckdb", "postgres")
 _PROFILE = yaml.safe_load((PROJECT / "profiles.yml").read_text())["subscription_revenue"]
 AUDIT = {target: output["schema"] for target, output in _PROFILE["outputs"].items()}
 RAW_SCHEMA = yaml.safe_load((PROJECT / "models/sources.yml").read_text())["sources"][0]["schema"]
-
-PLANS = {
-    "name": "plans",
-    "schema": "billing",
-    "columns": [
-        {"name": "region", "type": "text"},
-        {"name": "plan", "type": "text"},
-        {"name": "monthly_price", "type": "numeric(10,2)"},
-        {"name": "modified_at", "type": "timestamptz"},
-    ],
-    "primary_key": ["region", "plan"],
-    "mode": "history",
-    "cursor_column": "modified_at",
-}
-CHARGES = {
-    "name": "charges",
-    "schema": "billing",
-    "columns": [
-        {"name": "id", "type": "bigint"},
-        {"name": "region", "type": "text"},
-        {"name": "plan", "type": "text"},
-        {"name": "amount", "type": "numeric(10,2)"},
-        {"name": "charged_at", "type": "timestamptz"},
-    ],
-    "primary_key": ["id"],
-    "mode": "incremental",
-    "cursor_column": "charged_at",
-}
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -112,16 +84,21 @@ class Lakehouse:
     (on PostgreSQL, each warehouse a database of its own, with every day of the lake loaded first)."""
 
     def __init__(
-        self, root: Path, charges: dict[date, list[dict[str, Any]]], target: str, make_db: Any = None
+        self,
+        root: Path,
+        charges: dict[date, list[dict[str, Any]]],
+        target: str,
+        project: Path,
+        make_db: Any = None,
     ) -> None:
         self.root = root
         self.target = target
+        self.project = project
         self.make_db = make_db
         self.databases: dict[str, str] = {}
         self.audit = AUDIT[target]
         self.lake = Lake.from_uri(str(root / "lake"))
-        self.project = root / "project"
-        shutil.copytree(PROJECT, self.project)
+        self.builds = 0
         for day, rows in PLAN_DAYS.items():
             write_partition(self.lake, PLANS, day.isoformat(), rows)
         for day, rows in charges.items():
@@ -139,10 +116,9 @@ class Lakehouse:
             self.databases[warehouse] = conninfo
         return self.databases[warehouse]
 
-    def build(
-        self, warehouse: str, last: date, first: date | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        variables = {"ds": last.isoformat(), **({"dagspec_first_day": first.isoformat()} if first else {})}
+    def build(self, warehouse: str, last: date, first: date | None = None) -> BuildResult:
+        """A build as the DAG runs it (``dbt_runner.run_build``: the project's saved parse, the warm
+        dbt server), with the vars of a daily build or, with ``first``, of a range build."""
         env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         if self.target == "duckdb":
             env |= {
@@ -157,12 +133,18 @@ class Lakehouse:
                 "DAGSPEC_PG_USER": str(conn["user"]),
                 "DAGSPEC_PG_DBNAME": str(conn["dbname"]),
             }
-        return subprocess.run(
-            [str(DBT), "build", "--project-dir", str(self.project), "--profiles-dir", str(self.project),
-             "--target", self.target, "--target-path", str(self.root / f"target-{warehouse}"),
-             "--vars", json.dumps(variables)],
-            env=env, cwd=self.project, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+        self.builds += 1
+        return dbt_runner.run_build(
+            dbt_bin=str(DBT),
+            project_dir=str(self.project),
+            target=self.target,
+            ds=last.isoformat(),
+            first_day=first.isoformat() if first else None,
+            work_dir=str(self.root / f"build-{self.builds}-{warehouse}"),
+            env=env,
+            parse_cache_root=str(self.project.parent / "parse-cache"),
+            warm=120,
+        )
 
     def query(self, warehouse: str, statement: str) -> list[tuple[Any, ...]]:
         """Rows of ``statement``, its ``{audit}`` the schema the target builds into."""
@@ -174,13 +156,18 @@ class Lakehouse:
             return conn.execute(statement).fetchall()
 
 
-def _passed(done: subprocess.CompletedProcess[str]) -> bool:
-    assert "Done." in done.stdout, done.stdout[-4000:] + done.stderr[-2000:]
+def _passed(done: BuildResult) -> bool:
+    assert done.run_results is not None, "\n".join(done.log_tail)
     return done.returncode == 0
 
 
-def _failed_nodes(done: subprocess.CompletedProcess[str]) -> list[str]:
-    return sorted(set(re.findall(r" FAIL \d+ (\S+)", done.stdout)))
+def _failed_nodes(done: BuildResult) -> list[str]:
+    """The nodes that failed, as the gate names them."""
+    try:
+        dbt_runner.parse_results(done, ds="test")
+    except GateFailed as failed:
+        return sorted({n["node"] for n in failed.gate_failures})
+    return []
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -189,12 +176,21 @@ def _dbt() -> None:
         pytest.fail(f"dbt is not installed at {DBT}: run scripts/setup-python.sh")
 
 
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of the project for the module: its saved parse serves every build (the vars go to
+    the build alone, as in the DAG), and each build's target and logs go to a folder of its own."""
+    copy = tmp_path_factory.mktemp("range-build") / "project"
+    shutil.copytree(PROJECT, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    return copy
+
+
 @pytest.fixture(params=TARGETS)
-def lakehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+def lakehouse(request: pytest.FixtureRequest, tmp_path: Path, project: Path) -> Any:
     """Factory: ``lakehouse(charges, "name")``, a Lakehouse on the test's target."""
     target = request.param
     make_db = request.getfixturevalue("make_db") if target == "postgres" else None
-    return lambda charges, name="house": Lakehouse(tmp_path / name, charges, target, make_db)
+    return lambda charges, name="house": Lakehouse(tmp_path / name, charges, target, project, make_db)
 
 
 def test_a_range_build_leaves_the_rows_the_daily_builds_leave(lakehouse: Any) -> None:
