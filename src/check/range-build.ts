@@ -31,9 +31,12 @@
  */
 import type { CheckedSpec } from "../spec/schema.ts";
 import type { RangeFormIR } from "../ir/types.ts";
-import { scanJinja } from "../sql/jinja.ts";
+import { isDayVar, scanJinja } from "../sql/jinja.ts";
 import { formatDbtSql } from "../sql/format-sql.ts";
 import type { SqlDeps } from "./sql-refs.ts";
+
+/** A name the range forms may write unquoted (in the select lists they add columns to). */
+const PLAIN_NAME = /^[a-z_][a-z0-9_]*$/;
 
 export interface RangeBuildPlan {
   ok: { ok: true } | { ok: false; reason: string };
@@ -52,8 +55,8 @@ export interface GeneratedKinds {
 /** Which of `{{ var('ds') }}` and `{{ this }}` the SQL uses (the allowlist admits no other spelling). */
 export function dayReads(sql: string): { day: boolean; self: boolean } {
   const scan = scanJinja(sql);
-  const exprs = scan.ok ? scan.tokens.filter((t) => t.kind === "expr").map((t) => t.body.replace(/\s+/g, "")) : [];
-  return { day: exprs.some((e) => /^var\(['"]ds['"]\)$/.test(e)), self: exprs.includes("this") };
+  const exprs = scan.ok ? scan.tokens.filter((t) => t.kind === "expr").map((t) => t.body) : [];
+  return { day: exprs.some(isDayVar), self: exprs.includes("this") };
 }
 
 export function planRangeBuild(
@@ -82,7 +85,7 @@ export function planRangeBuild(
     if (generated.history.has(name) || typeof m.materialized === "object") incremental.add(name);
     if (generated.history.has(name)) {
       models.set(name, { kind: "own" });
-    } else if (generated.current.has(name) && Object.keys(m.columns).every((c) => /^[a-z_][a-z0-9_]*$/.test(c))) {
+    } else if (generated.current.has(name) && Object.keys(m.columns).every((c) => PLAIN_NAME.test(c))) {
       models.set(name, { kind: "as_of", rangeSql: generated.current.get(name)!, columns: Object.keys(m.columns) });
       asOf.set(name, Object.keys(m.columns));
     } else if (typeof m.materialized === "object") {
@@ -141,7 +144,7 @@ function rowWiseForm(text: string, d: SqlDeps | undefined, asOf: ReadonlyMap<str
     return { rangeSql: formatted, columns: asOf.get(model)! };
   }
   // Named plainly (the range build lists them unquoted), and not as the columns it adds.
-  const plain = (n: string | null) => n !== null && /^[a-z_][a-z0-9_]*$/.test(n) && n !== "dagspec_from" && n !== "dagspec_to";
+  const plain = (n: string | null) => n !== null && PLAIN_NAME.test(n) && n !== "dagspec_from" && n !== "dagspec_to";
   if (!q.projections.every((p) => plain(p.name))) return null;
   // The formatter puts the query's one FROM on a line of its own (no subquery can hold another).
   const from = [...formatted.matchAll(/^from$/gm)];

@@ -4,7 +4,7 @@
  * only the constructs the typed helpers produce: `ref('m')`, `source('s', 't')`, `var('ds')`, `this`,
  * and `{% if is_incremental() %} ... {% else %} ... {% endif %}`. Comments are never executed.
  */
-import { refOf, scanJinja } from "./jinja.ts";
+import { isDayVar, refOf, scanJinja } from "./jinja.ts";
 import { printable } from "../diagnostics/printable.ts";
 
 export interface JinjaProblem {
@@ -15,7 +15,6 @@ export interface JinjaProblem {
   hint: string;
 }
 
-const SAFE_EXPR = /^(var\(\s*(?:'ds'|"ds")\s*\)|this)$/;
 const ALLOWED = "ref('model'), source('source', 'table'), var('ds'), this, and {% if is_incremental() %} / {% else %} / {% endif %}";
 
 export function checkDbtJinja(sql: string): JinjaProblem | undefined {
@@ -33,7 +32,7 @@ export function checkDbtJinja(sql: string): JinjaProblem | undefined {
     if (tok.kind === "comment") continue;
     if (tok.kind === "expr") {
       const ref = refOf(tok);
-      const ok = ref ? ref.args.length === (ref.kind === "ref" ? 1 : 2) : SAFE_EXPR.test(tok.body);
+      const ok = ref ? ref.args.length === (ref.kind === "ref" ? 1 : 2) : isDayVar(tok.body) || tok.body === "this";
       if (!ok) return unsafe(tok.start, `expression {{ ${shown} }}`);
       continue;
     }

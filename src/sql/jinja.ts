@@ -48,6 +48,11 @@ export function scanJinja(sql: string): JinjaScan {
   }
 }
 
+/** Whether an expression token's body is the report day, `var('ds')`: the one var specs may read. */
+export function isDayVar(body: string): boolean {
+  return /^var\(\s*(?:'ds'|"ds")\s*\)$/.test(body);
+}
+
 export interface JinjaRef {
   kind: "ref" | "source";
   /** `ref`: [model]; `source`: [source name, table]. */

@@ -5,7 +5,7 @@
  * `dagspec_first_day`) compiles to exactly the SQL it always did.
  */
 import type { ModelIR, PipelineIR, SingularTestIR } from "../../ir/types.ts";
-import { refOf, scanJinja } from "../../sql/jinja.ts";
+import { isDayVar, refOf, scanJinja } from "../../sql/jinja.ts";
 import { DAY_PLACEHOLDER } from "./schema-files.ts";
 
 /** The models that are dimensions as of the report day, with their columns. */
@@ -25,7 +25,7 @@ function perDay(sql: string, asOf: ReadonlySet<string>): string {
     if (tok.kind !== "expr") continue;
     const ref = refOf(tok);
     const model = ref?.kind === "ref" ? ref.args[0] : undefined;
-    const replacement = /^var\(\s*(?:'ds'|"ds")\s*\)$/.test(tok.body)
+    const replacement = isDayVar(tok.body)
       ? "{{ day }}"
       : model !== undefined && asOf.has(model)
         ? `{{ dagspec_as_of_day('${model}', day) }}`
